@@ -1,0 +1,1 @@
+"""One handler per user action: validate -> decide -> append."""

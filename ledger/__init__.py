@@ -1,0 +1,1 @@
+"""Lead Ledger: the vocabulary (events, policies, errors) and the event store."""

@@ -1,0 +1,201 @@
+"""Policies as data (RULEBOOK §10): the presets are JSON files shipped in `ledger/presets/`,
+validated into a frozen `Policy`; `PolicyAdopted.overrides` replaces named parameters.
+
+A later adoption replaces the whole policy (its preset plus its own overrides); it resets no
+derived state (pointers, scores, throttles, shifts, penalties carry on).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import PolicyError
+from .events import Channel, PenaltyKind, PolicyAdopted
+
+OrderMode = Literal["seat", "ranking", "weighted"]
+Metric = Literal["contracts", "deals", "invitations", "visits"]
+
+
+class WeeklySanction(BaseModel):
+    """An automatic sanction decided at each week's start from the ranking window (R-SA-4/7/8)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str
+    metric: Metric  # contracts = signed non-deposit contracts; deals = contracts incl. deposits
+    minimum: int = Field(ge=1)  # sanctioned when the window's count is below this
+    kind: PenaltyKind
+    channels: tuple[Channel, ...]
+    take: int | None = None
+    of: int | None = None
+
+
+class ComplaintSanction(BaseModel):
+    """R-SA-8: a verified complaint skips the consultant's next turns in some channels."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str = "R-SA-8"
+    turns: int = Field(ge=1)
+    channels: tuple[Channel, ...]
+
+
+class ShiftViolationSanction(BaseModel):
+    """R-SA-5: taking a shift-window lead that was not yours suspends you for the next day."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str = "R-SA-5"
+    channels: tuple[Channel, ...]
+    days: int = Field(default=1, ge=1)
+
+
+class TierRates(BaseModel):
+    """R-CM-1 rates (per mille expressed as fractions of one)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    neither: Decimal
+    one: Decimal
+    both_within_red: Decimal
+    both_above_red: Decimal
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    preset: str
+    timezone: str = "Asia/Shanghai"
+    # R-T-3, R-T-4
+    week_cutoff: dt.time = dt.time(20, 0)
+    early_start: dt.time
+    day_start: dt.time
+    day_end: dt.time
+    late_end: dt.time
+    # R-SH-*
+    shift_channels: tuple[Channel, ...]
+    # R-CH-1, R-RT-1, R-RT-8: which channels rotate and in which order
+    orders: dict[Channel, OrderMode]
+    # R-RT-4
+    bonus_channels: tuple[Channel, ...]
+    bonus_leads_per_turn: int = Field(default=2, ge=2)
+    # R-RT-8
+    marketing_window_days: int = Field(default=30, ge=1)
+    marketing_min_weight: Fraction = Fraction(1, 10)
+    # R-FU-3
+    marketing_followup_hold: bool
+    marketing_followup_hours: int = Field(default=48, ge=1)
+    # R-FU-2
+    followup_reassign_channels: tuple[Channel, ...]
+    # R-OW-1b
+    referral_to_referrer_owner: bool
+    # R-OW-3
+    duplicate_default: Literal["first_keeps", "new_wins"]
+    hotline_after_tracking: bool  # R-OW-3b
+    weak_customer_referral: bool  # R-OW-3c
+    conference_stays: bool  # R-OW-3d
+    # R-OW-2a
+    named_absent: Literal["named_owns", "split_half"]
+    # R-ID-3
+    tracking_days: int = Field(default=30, ge=1)
+    # R-SA-*
+    weekly_sanctions: tuple[WeeklySanction, ...] = ()
+    complaint_sanction: ComplaintSanction | None = None
+    shift_violation_sanction: ShiftViolationSanction | None = None
+    # R-FU-4
+    list_swap: bool
+    # R-FU-5
+    grade_cadence_days: dict[str, int] = Field(default_factory=lambda: {"A": 1, "B": 7, "C": 30})
+    # R-CM-*
+    commission: Literal["revenue_percent", "tiered", "bonuses"]
+    commission_rate: Decimal = Decimal("0.03")
+    tier_rates: TierRates = TierRates(
+        neither=Decimal("0.0018"), one=Decimal("0.0020"),
+        both_within_red=Decimal("0.0023"), both_above_red=Decimal("0.0025"),
+    )
+    first_deal_bonus: Decimal = Decimal("200.00")
+    top_enrolment_bonus: Decimal = Decimal("500.00")
+    referral_reward: Decimal = Decimal("300.00")
+    referral_reward_months: int = 2
+    provider_reward: Decimal = Decimal("100.00")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except Exception:
+            raise ValueError(f"expected an IANA time zone, got {value!r}") from None
+        return value
+
+    @field_validator("marketing_min_weight", mode="before")
+    @classmethod
+    def _fraction(cls, value: Any) -> Fraction:
+        if isinstance(value, float):
+            raise ValueError("expected an exact fraction like \"1/10\", not a float")
+        try:
+            return Fraction(str(value))
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"expected a fraction like \"1/10\", got {value!r}") from None
+
+    def order(self, channel: Channel) -> OrderMode | None:
+        """The channel's rotation mode; None for a channel that does not rotate (outbound)."""
+        return self.orders.get(channel)
+
+
+PRESETS = ("campus", "realty", "fitness")
+
+
+@cache
+def preset_data(name: str) -> dict[str, Any]:
+    text = resources.files("ledger.presets").joinpath(f"{name}.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    data.pop("_comment", None)
+    return data
+
+
+def build_policy(preset: str, overrides: dict[str, Any] | None = None, timezone: str | None = None) -> Policy:
+    """The preset's parameters with `overrides` replacing named ones; unknown names are an error."""
+    if preset not in PRESETS:
+        raise PolicyError(f"preset: expected one of {', '.join(PRESETS)}, got {preset!r}")
+    data = dict(preset_data(preset))
+    for key, value in (overrides or {}).items():
+        if key not in Policy.model_fields or key == "preset":
+            raise PolicyError(
+                f"overrides.{key}: unknown policy parameter; expected one of "
+                f"{', '.join(sorted(k for k in Policy.model_fields if k != 'preset'))}"
+            )
+        if isinstance(value, float):
+            raise PolicyError(f"overrides.{key}: expected an exact value (a string like \"0.05\"), not a float")
+        if isinstance(data.get(key), dict) and isinstance(value, dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    if timezone is not None:
+        data["timezone"] = timezone
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as error:
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg'].removeprefix('Value error, ')}"
+            for item in error.errors(include_url=False)
+        )
+        raise PolicyError(f"policy {preset!r} with overrides is invalid: {detail}") from None
+
+
+def policy_of(event: PolicyAdopted) -> Policy:
+    return _cached_policy(event.preset.value, json.dumps(event.overrides or {}, sort_keys=True, default=str), event.timezone)
+
+
+@cache
+def _cached_policy(preset: str, overrides_json: str, timezone: str | None) -> Policy:
+    return build_policy(preset, json.loads(overrides_json), timezone)

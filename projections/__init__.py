@@ -1,0 +1,1 @@
+"""Pure folds over a team's ordered history: rotation, ownership, sanctions, commission."""
