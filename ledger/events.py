@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
 from pydantic import (
     BaseModel,
@@ -435,6 +435,18 @@ EVENT_TYPES: dict[str, type[Event]] = {
 
 AnyEvent = Annotated[Union[tuple(EVENT_TYPES.values())], Field(discriminator="type")]  # type: ignore[valid-type]
 _ANY_EVENT: TypeAdapter[Event] = TypeAdapter(AnyEvent)
+
+
+class Recorded(NamedTuple):
+    """An event as stored: `seq` is its recording order in the team's stream (1, 2, ...)."""
+
+    seq: int
+    event: Event
+
+    @property
+    def key(self) -> tuple[dt.datetime, int]:
+        """Replay order (R-T-5): by `at`, then by recording order."""
+        return (self.event.at, self.seq)
 
 
 def parse_event(data: Any) -> Event:
