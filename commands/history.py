@@ -1,0 +1,69 @@
+"""The team's derived state at a moment, from the store: nearest checkpoint + the events after it.
+
+This is the imperative shell around the pure fold (`projections.engine`). A checkpoint is the
+pickled `TeamState` after folding every event with `at <= state.clock`; it is stored under the key
+`(clock, CHECKPOINT_SEQ)`, so that any event appended later with `at <= clock` (a late,
+back-dated event, R-T-5) sorts before it and the store drops it. A query or an append therefore
+folds only the events recorded after the nearest checkpoint, whatever the length of the history.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+
+from ledger.errors import UnknownTeam
+from ledger.events import Recorded
+from ledger.store import Store
+from projections import engine
+
+# Sorts after every real recording order: a checkpoint at `clock` holds all events with at <= clock.
+CHECKPOINT_SEQ = 2**62
+# Fold this many events before leaving a checkpoint behind.
+CHECKPOINT_EVERY = 4000
+
+
+def latest_at(store: Store, team: str) -> dt.datetime:
+    """The latest `at` recorded for the team (the default moment of a query)."""
+    records = store.read_by_time(team, after_key=None, until=None, last=1)
+    if not records:
+        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+    return records[-1].event.at
+
+
+def state_at(store: Store, team: str, at: dt.datetime) -> engine.TeamState:
+    """The team's state with every event with `at <= at` folded and every timer `<= at` fired."""
+    if store.head(team) == 0:
+        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+    found = store.get_checkpoint(team, before=(at, CHECKPOINT_SEQ))
+    if found is None:
+        state, after = None, None
+    else:
+        after, blob = found
+        state = pickle.loads(blob)
+    records = store.read_by_time(team, after_key=after, until=at)
+    folded = 0
+    for start in range(0, len(records), CHECKPOINT_EVERY):
+        chunk = records[start : start + CHECKPOINT_EVERY]
+        last_at = chunk[-1].event.at
+        state = engine.replay(chunk, until=last_at, state=state)
+        folded += len(chunk)
+        if len(chunk) == CHECKPOINT_EVERY and start + CHECKPOINT_EVERY < len(records):
+            # Only at an instant with no later event of the same `at` still to fold.
+            if records[start + CHECKPOINT_EVERY].event.at > last_at:
+                _save(store, team, state)
+                folded = 0
+    if state is None:  # nothing recorded by `at`: the empty history
+        state = engine.replay([], until=at)
+    state = engine.advance(state, at)
+    if folded >= CHECKPOINT_EVERY // 4:
+        _save(store, team, state)
+    return state
+
+
+def _save(store: Store, team: str, state: engine.TeamState) -> None:
+    store.put_checkpoint(team, (state.clock, CHECKPOINT_SEQ), pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def records_until(store: Store, team: str, at: dt.datetime) -> list[Recorded]:
+    """Every event of the team with `at <= at`, in replay order (for from-scratch checks)."""
+    return store.read_by_time(team, after_key=None, until=at)
