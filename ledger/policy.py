@@ -176,8 +176,11 @@ def build_policy(preset: str, overrides: dict[str, Any] | None = None, timezone:
             )
         if isinstance(value, float):
             raise PolicyError(f"overrides.{key}: expected an exact value (a string like \"0.05\"), not a float")
-        if isinstance(data.get(key), dict) and isinstance(value, dict):
-            data[key] = {**data[key], **value}
+        current = data.get(key, Policy.model_fields[key].default)
+        if isinstance(current, BaseModel):
+            current = current.model_dump()
+        if isinstance(current, dict) and isinstance(value, dict):
+            data[key] = {**current, **value}
         else:
             data[key] = value
     if timezone is not None:

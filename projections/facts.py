@@ -71,6 +71,7 @@ class ReferralSource:
     referrer: str  # phone key / identity of the referring customer (never a clear number)
     at: dt.datetime
     seq: int
+    customer: str | None = None  # the engine's customer id of the referral lead, when known (R-CM-4)
 
 
 @dataclass
