@@ -1,0 +1,640 @@
+"""The event store: one ordered stream per team on the `eventsourcing` library's recorders.
+
+Each team's events are one stream: `originator_id = uuid5(TEAM_NAMESPACE, team)`,
+`originator_version = seq` (1, 2, ...), `topic` = the event type, `state` = the orjson bytes of
+the event's interchange dict. The library's primary key `(originator_id, originator_version)`
+is the optimistic concurrency check: a racing writer gets the library's `IntegrityError`, which
+the store raises as `ConcurrencyConflict` with nothing written.
+
+Side tables are written by the recorder subclasses in the SAME transaction as the events:
+
+- `ledger_teams`        the teams in the store;
+- `ledger_index`        (team, seq, at in UTC microseconds): replay order by (at, seq), R-T-5;
+- `ledger_ids`          (team, id) -> seq: idempotent imports;
+- `ledger_phones`       clear phone numbers by (team, seq, field) and phone key, R-ID-2;
+                        the events themselves only ever hold keys (`ledger.phone.make_key`);
+                        a `CustomerErased` deletes every clear copy of its number;
+- `ledger_checkpoints`  opaque rules-engine checkpoints by (team, at, seq); an appended event
+                        back-dated before a checkpoint deletes it (R-T-5);
+- `ledger_meta`         the per-store phone secret.
+
+Nothing is opened at import time; `eventsourcing.postgres` / psycopg are imported only for
+`postgresql://` URLs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import secrets
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import orjson
+
+from .errors import ConcurrencyConflict, InputError, StoreError
+from .events import EVENT_TYPES, CustomerErased, Event, LeadArrived, Recorded
+from .phone import is_key, make_key
+
+DEFAULT_URL = "sqlite:///ledger.db"
+TEAM_NAMESPACE = uuid.UUID("6f1d3c0e-2b5a-5d8e-9c47-1e0a7b3f4d21")
+EVENTS_TABLE = "stored_events"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_CHUNK = 500
+
+Key = tuple[dt.datetime, int]
+
+
+def team_stream_id(team: str) -> uuid.UUID:
+    return uuid.uuid5(TEAM_NAMESPACE, team)
+
+
+def to_micros(moment: dt.datetime) -> int:
+    """An aware time as integer UTC microseconds (exact, no float)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_micros(micros: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=micros)
+
+
+def decode_event(topic: str, state: bytes) -> Event:
+    return EVENT_TYPES[topic].model_validate_json(state)
+
+
+# --------------------------------------------------------------------------------------------
+# URLs
+
+
+@dataclass(frozen=True)
+class StoreURL:
+    kind: str  # "sqlite" | "postgresql"
+    path: str = ""
+    host: str = ""
+    port: int = 5432
+    user: str = ""
+    password: str = ""
+    dbname: str = ""
+
+    def display(self) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.path}"
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+
+def parse_url(url: str | None) -> StoreURL:
+    """`None` -> $LEDGER_DB -> sqlite:///ledger.db. SQLAlchemy-style sqlite paths."""
+    if url is None:
+        url = os.environ.get("LEDGER_DB") or DEFAULT_URL
+    expected = "expected sqlite:///PATH or postgresql://user:pass@host:port/dbname"
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise InputError(f"--db {url!r}: no file path; {expected}")
+        return StoreURL("sqlite", path=path)
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            parts = urlsplit(url)
+            port = parts.port or 5432
+        except ValueError as error:
+            raise InputError(f"--db: {error}; {expected}") from None
+        dbname = unquote(parts.path.lstrip("/"))
+        if not dbname or "/" in dbname:
+            raise InputError(f"--db: no database name in the PostgreSQL URL; {expected}")
+        import getpass
+
+        return StoreURL(
+            "postgresql",
+            host=parts.hostname or "localhost",
+            port=port,
+            user=unquote(parts.username) if parts.username else getpass.getuser(),
+            password=unquote(parts.password) if parts.password else "",
+            dbname=dbname,
+        )
+    shown = url.split("@")[-1] if "@" in url else url
+    raise InputError(f"--db {shown!r}: unsupported store URL; {expected}")
+
+
+# --------------------------------------------------------------------------------------------
+# What one append writes
+
+
+@dataclass
+class AppendPlan:
+    expected: dict[uuid.UUID, int] = field(default_factory=dict)  # stream -> head before
+    teams: list[str] = field(default_factory=list)
+    events: list[tuple[uuid.UUID, int, str, bytes]] = field(default_factory=list)
+    index_rows: list[tuple[str, int, int]] = field(default_factory=list)  # team, seq, at_us
+    id_rows: list[tuple[str, str, int]] = field(default_factory=list)  # team, id, seq
+    phone_rows: list[tuple[str, int, str, str, str]] = field(default_factory=list)
+    erase_keys: list[str] = field(default_factory=list)
+    invalidate: list[tuple[str, int]] = field(default_factory=list)  # team, earliest at_us
+
+
+_TABLES = [
+    "CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ledger_teams (team TEXT PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS ledger_index (team TEXT NOT NULL, seq BIGINT NOT NULL, "
+    "at_us BIGINT NOT NULL, PRIMARY KEY (team, seq))",
+    "CREATE INDEX IF NOT EXISTS ledger_index_by_time ON ledger_index (team, at_us, seq)",
+    "CREATE TABLE IF NOT EXISTS ledger_ids (team TEXT NOT NULL, event_id TEXT NOT NULL, "
+    "seq BIGINT NOT NULL, PRIMARY KEY (team, event_id))",
+    "CREATE TABLE IF NOT EXISTS ledger_phones (team TEXT NOT NULL, seq BIGINT NOT NULL, "
+    "field TEXT NOT NULL, phone_key TEXT NOT NULL, clear TEXT NOT NULL, "
+    "PRIMARY KEY (team, seq, field))",
+    "CREATE INDEX IF NOT EXISTS ledger_phones_by_key ON ledger_phones (phone_key)",
+    "CREATE TABLE IF NOT EXISTS ledger_checkpoints (team TEXT NOT NULL, at_us BIGINT NOT NULL, "
+    "seq BIGINT NOT NULL, blob {blob} NOT NULL, PRIMARY KEY (team, at_us, seq))",
+]
+
+
+class _LedgerSQL:
+    """The side-table SQL shared by both recorders; statements are written with `?`."""
+
+    blob_type = "BLOB"
+
+    def sql(self, statement: str) -> str:
+        return statement
+
+    def sid(self, stream: uuid.UUID) -> Any:
+        return stream
+
+    def ledger_table_statements(self) -> list[str]:
+        return [self.sql(s.replace("{blob}", self.blob_type)) for s in _TABLES]
+
+    def insert_rows(self, cur: Any, into: str, types: tuple[str, ...], rows: list[tuple]) -> None:
+        if rows:
+            cur.executemany(f"INSERT INTO {into} VALUES ({', '.join('?' * len(types))})", rows)
+
+    def write_side_tables(self, cur: Any, plan: AppendPlan) -> None:
+        ex = cur.execute
+        for stream, expected in plan.expected.items():
+            if expected > 0:
+                ex(self.sql(f"SELECT 1 FROM {EVENTS_TABLE} WHERE originator_id = ? "
+                            "AND originator_version = ?"), (self.sid(stream), expected))
+                if cur.fetchone() is None:
+                    raise ConcurrencyConflict("the expected head of the stream is not its head")
+        for team in plan.teams:
+            ex(self.sql(self.insert_team_sql), (team,))
+        self.insert_rows(cur, "ledger_index (team, seq, at_us)", ("text", "bigint", "bigint"),
+                         plan.index_rows)
+        self.insert_rows(cur, "ledger_ids (team, event_id, seq)", ("text", "text", "bigint"),
+                         plan.id_rows)
+        for key in plan.erase_keys:  # R-ID-2: earlier clear copies go, in every team
+            ex(self.sql("DELETE FROM ledger_phones WHERE phone_key = ?"), (key,))
+        self.insert_rows(cur, "ledger_phones (team, seq, field, phone_key, clear)",
+                         ("text", "bigint", "text", "text", "text"), plan.phone_rows)
+        for team, at_us in plan.invalidate:  # R-T-5: a back-dated event voids later checkpoints
+            ex(self.sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us > ?"), (team, at_us))
+
+
+@functools.cache
+def _sqlite_recorder_class() -> type:
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    class LedgerSQLiteRecorder(_LedgerSQL, SQLiteApplicationRecorder):
+        """The library's SQLite recorder, writing the ledger's side tables in its transaction."""
+
+        insert_team_sql = "INSERT OR IGNORE INTO ledger_teams (team) VALUES (?)"
+
+        def construct_create_table_statements(self) -> list[str]:
+            return super().construct_create_table_statements() + self.ledger_table_statements()
+
+        def sid(self, stream: uuid.UUID) -> Any:
+            return stream.hex
+
+        def needs_tables(self) -> bool:
+            with self.datastore.transaction(commit=False) as cur:
+                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_checkpoints'")
+                return cur.fetchone() is None
+
+        @contextmanager
+        def cursor(self, *, commit: bool) -> Iterator[Any]:
+            with self.datastore.transaction(commit=commit) as cur:
+                yield cur
+
+        def append_plan(self, plan: AppendPlan) -> None:
+            with self.datastore.transaction(commit=True) as cur:
+                # The first statement writes, so SQLite takes the write lock (waiting for
+                # other writers) before this transaction reads anything.
+                cur.executemany(self.insert_events_statement,
+                                [(s.hex, v, t, b) for s, v, t, b in plan.events])
+                cur.execute("PRAGMA secure_delete = ON")  # freed space is zeroed (R-ID-2)
+                self.write_side_tables(cur, plan)
+            if plan.erase_keys:
+                # Old page images in the write-ahead log could still hold an erased number.
+                with self.datastore.get_connection(commit=True) as conn:
+                    conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        def lock_for_checkpoint(self, cur: Any) -> None:
+            pass  # SQLite serialises writers already
+
+    return LedgerSQLiteRecorder
+
+
+@functools.cache
+def _postgres_recorder_class() -> type:
+    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from psycopg.rows import tuple_row
+    from psycopg.sql import SQL
+
+    class LedgerPostgresRecorder(_LedgerSQL, PostgresApplicationRecorder):
+        """The library's PostgreSQL recorder (EXCLUSIVE table lock on insert, as shipped),
+        writing the ledger's side tables in the same transaction."""
+
+        blob_type = "BYTEA"
+        insert_team_sql = "INSERT INTO ledger_teams (team) VALUES (?) ON CONFLICT DO NOTHING"
+
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.sql_create_statements.extend(SQL(s) for s in self.ledger_table_statements())
+
+        def sql(self, statement: str) -> str:
+            return statement.replace("?", "%s")
+
+        def insert_rows(self, cur: Any, into: str, types: tuple[str, ...], rows: list[tuple]) -> None:
+            # One statement with one array per column: no per-row round trips.
+            if rows:
+                arrays = ", ".join(f"%s::{t}[]" for t in types)
+                columns = [list(column) for column in zip(*rows)]
+                cur.execute(f"INSERT INTO {into} SELECT * FROM unnest({arrays})", columns)
+
+        def needs_tables(self) -> bool:
+            with self.cursor(commit=False) as cur:
+                cur.execute("SELECT to_regclass('ledger_checkpoints') IS NULL")
+                return bool(cur.fetchone()[0])
+
+        @contextmanager
+        def cursor(self, *, commit: bool) -> Iterator[Any]:
+            with self.datastore.get_connection() as conn:
+                with conn.transaction(force_rollback=not commit):
+                    yield conn.cursor(row_factory=tuple_row)
+
+        def append_plan(self, plan: AppendPlan) -> None:
+            stored = [StoredEvent(originator_id=s, originator_version=v, topic=t, state=b)
+                      for s, v, t, b in plan.events]
+            with self.cursor(commit=True) as cur:
+                # The library's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, INSERT.
+                self._insert_stored_events(cur, stored)
+                self.write_side_tables(cur, plan)
+
+        def lock_for_checkpoint(self, cur: Any) -> None:
+            # SHARE conflicts with the appenders' EXCLUSIVE lock: no append is in flight while
+            # a checkpoint is checked against late events and written.
+            cur.execute(f"LOCK TABLE {EVENTS_TABLE} IN SHARE MODE")
+
+    return LedgerPostgresRecorder
+
+
+# --------------------------------------------------------------------------------------------
+# The store
+
+
+def open_store(url: str | None = None) -> "Store":
+    """Open (creating on first use) the store at `url`, else $LEDGER_DB, else sqlite:///ledger.db."""
+    return Store(parse_url(url))
+
+
+class Store:
+    def __init__(self, url: StoreURL):
+        self.url = url
+        self._secret: bytes | None = None
+        self._keys: dict[str, str] = {}
+        self._prepared: dict[int, tuple[Event, Event, bytes]] = {}
+        self._factory: Any = None
+        try:
+            if url.kind == "sqlite":
+                self._open_sqlite()
+            else:
+                self._open_postgres()
+        except (StoreError, InputError):
+            self.close()
+            raise
+        except Exception as error:
+            self.close()
+            raise StoreError(f"cannot open the store {url.display()}: {_describe(error)}") from None
+
+    # -- opening -------------------------------------------------------------------------------
+
+    def _open_sqlite(self) -> None:
+        from eventsourcing.persistence import InfrastructureFactory
+        from eventsourcing.utils import Environment
+
+        folder = os.path.dirname(os.path.abspath(self.url.path))
+        if self.url.path != ":memory:" and not os.path.isdir(folder):
+            raise StoreError(f"cannot open the store {self.url.display()}: no directory {folder}")
+        recorder_class = _sqlite_recorder_class()
+        env = Environment("", {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": self.url.path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "CREATE_TABLE": "no",
+        })
+        self._factory = InfrastructureFactory.construct(env)
+        self.recorder = recorder_class(datastore=self._factory.datastore)
+        if self.recorder.needs_tables():
+            self.recorder.create_table()
+
+    def _open_postgres(self) -> None:
+        import psycopg
+
+        u = self.url
+        try:  # a quick, explicit probe: clear message instead of the pool's long retries
+            psycopg.connect(host=u.host, port=u.port, user=u.user, password=u.password,
+                            dbname=u.dbname, connect_timeout=5).close()
+        except psycopg.Error as error:
+            raise StoreError(f"cannot connect to {u.display()}: {_describe(error)}") from None
+        from eventsourcing.persistence import InfrastructureFactory
+        from eventsourcing.utils import Environment
+
+        recorder_class = _postgres_recorder_class()
+        # Only these settings: the process environment is deliberately not consulted (never
+        # POSTGRES_ENABLE_DB_FUNCTIONS: it drops the insert lock).
+        env = Environment("", {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": u.dbname,
+            "POSTGRES_HOST": u.host,
+            "POSTGRES_PORT": str(u.port),
+            "POSTGRES_USER": u.user,
+            "POSTGRES_PASSWORD": u.password,
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "3",
+            "POSTGRES_CONNECT_TIMEOUT": "30",
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "0",
+            "CREATE_TABLE": "no",
+        })
+        self._factory = InfrastructureFactory.construct(env)
+        datastore = self._factory.datastore
+        recorder = recorder_class(datastore=datastore, events_table_name=EVENTS_TABLE)
+        self.recorder = recorder
+        if recorder.needs_tables():
+            with recorder.cursor(commit=True) as cur:  # serialise concurrent first uses
+                cur.execute("SELECT pg_advisory_xact_lock(7251001)")
+                recorder.create_table()
+
+    def close(self) -> None:
+        if self._factory is not None:
+            try:
+                self._factory.close()
+            except Exception:
+                pass
+            self._factory = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _cursor(self, *, commit: bool = False) -> Iterator[Any]:
+        from eventsourcing.persistence import IntegrityError, PersistenceError
+
+        try:
+            with self.recorder.cursor(commit=commit) as cur:
+                yield cur
+        except IntegrityError as error:
+            raise ConcurrencyConflict(f"another writer appended first: {_describe(error)}") from None
+        except PersistenceError as error:
+            raise StoreError(f"database error on {self.url.display()}: {_describe(error)}") from None
+
+    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._cursor() as cur:
+            cur.execute(self.recorder.sql(statement), params)
+            return cur.fetchall()
+
+    def _sid(self, team: str) -> Any:
+        return self.recorder.sid(team_stream_id(team))
+
+    @property
+    def secret(self) -> bytes:
+        """The per-store key of the phone hashes (R-ID-2), created on first use."""
+        if self._secret is None:
+            rows = self._rows("SELECT value FROM ledger_meta WHERE name = 'phone_secret'")
+            if not rows:
+                insert = ("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('phone_secret', ?)"
+                          if self.url.kind == "sqlite" else
+                          "INSERT INTO ledger_meta (name, value) VALUES ('phone_secret', ?) "
+                          "ON CONFLICT DO NOTHING")
+                with self._cursor(commit=True) as cur:
+                    cur.execute(self.recorder.sql(insert), (secrets.token_hex(32),))
+                rows = self._rows("SELECT value FROM ledger_meta WHERE name = 'phone_secret'")
+            self._secret = bytes.fromhex(rows[0][0])
+        return self._secret
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def teams(self) -> list[str]:
+        return [row[0] for row in self._rows("SELECT team FROM ledger_teams ORDER BY team")]
+
+    def head(self, team: str) -> int:
+        rows = self._rows(f"SELECT MAX(originator_version) FROM {EVENTS_TABLE} WHERE originator_id = ?",
+                          (self._sid(team),))
+        return rows[0][0] or 0
+
+    def read(self, team: str, after_seq: int = 0) -> list[Recorded]:
+        """The team's events with seq > after_seq, in recording order."""
+        rows = self._rows(
+            f"SELECT originator_version, topic, state FROM {EVENTS_TABLE} "
+            "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version",
+            (self._sid(team), after_seq))
+        return [Recorded(seq, decode_event(topic, bytes(state))) for seq, topic, state in rows]
+
+    def read_by_time(self, team: str, after_key: Key | None = None,
+                     until: dt.datetime | None = None) -> list[Recorded]:
+        """The team's events in replay order (at, seq) (R-T-5), after `after_key`, with at <= until."""
+        statement = (f"SELECT e.originator_version, e.topic, e.state FROM ledger_index i "
+                     f"JOIN {EVENTS_TABLE} e ON e.originator_id = ? AND e.originator_version = i.seq "
+                     "WHERE i.team = ?")
+        params: list[Any] = [self._sid(team), team]
+        if after_key is not None:
+            statement += " AND (i.at_us > ? OR (i.at_us = ? AND i.seq > ?))"
+            at_us = to_micros(after_key[0])
+            params += [at_us, at_us, after_key[1]]
+        if until is not None:
+            statement += " AND i.at_us <= ?"
+            params.append(to_micros(until))
+        statement += " ORDER BY i.at_us, i.seq"
+        return [Recorded(seq, decode_event(topic, bytes(state)))
+                for seq, topic, state in self._rows(statement, params)]
+
+    def find_ids(self, team: str, ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """Stored events of `team` with these idempotency ids: id -> (seq, canonical JSON)."""
+        wanted = sorted(set(ids))
+        found: dict[str, tuple[int, str]] = {}
+        sid = self._sid(team)
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            rows = self._rows(
+                f"SELECT i.event_id, i.seq, e.state FROM ledger_ids i JOIN {EVENTS_TABLE} e "
+                "ON e.originator_id = ? AND e.originator_version = i.seq "
+                f"WHERE i.team = ? AND i.event_id IN ({', '.join('?' * len(chunk))})",
+                [sid, team, *chunk])
+            for event_id, seq, state in rows:
+                found[event_id] = (seq, bytes(state).decode())
+        return found
+
+    def export_lines(self, team: str) -> Iterator[bytes]:
+        """The team's events as interchange JSON (no newline), recording order, with clear phone
+        numbers re-joined where they have not been erased (else the stored key)."""
+        clear: dict[int, dict[str, str]] = {}
+        for seq, name, number in self._rows(
+                "SELECT seq, field, clear FROM ledger_phones WHERE team = ?", (team,)):
+            clear.setdefault(seq, {})[name] = number
+        rows = self._rows(f"SELECT originator_version, state FROM {EVENTS_TABLE} "
+                          "WHERE originator_id = ? ORDER BY originator_version", (self._sid(team),))
+        for seq, state in rows:
+            state = bytes(state)
+            if seq in clear:
+                data = orjson.loads(state)
+                data.update(clear[seq])
+                state = orjson.dumps(data)
+            yield state
+
+    def export_events(self, team: str) -> list[Event]:
+        return [EVENT_TYPES[orjson.loads(line)["type"]].model_validate_json(line)
+                for line in self.export_lines(team)]
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def phone_key(self, phone: str) -> str:
+        """The stored form of a number (a key is kept as it is)."""
+        if is_key(phone):
+            return phone
+        key = self._keys.get(phone)
+        if key is None:
+            key = self._keys[phone] = make_key(phone, self.secret)
+        return key
+
+    def protect(self, event: Event) -> Event:
+        """The stored form of an event: phone numbers replaced by keys (R-ID-2)."""
+        if isinstance(event, LeadArrived):
+            update = {name: self.phone_key(value) for name in ("phone", "referrer_phone")
+                      if (value := getattr(event, name)) is not None and not is_key(value)}
+            return event.model_copy(update=update) if update else event
+        if isinstance(event, CustomerErased) and not is_key(event.phone):
+            return event.model_copy(update={"phone": self.phone_key(event.phone)})
+        return event
+
+    def stored_form(self, event: Event) -> tuple[Event, bytes]:
+        """The protected event and its stored JSON (the canonical content for idempotency ids).
+
+        Remembered until the next `append`, which then does not compute it again."""
+        cached = self._prepared.get(id(event))
+        if cached is not None and cached[0] is event:
+            return cached[1], cached[2]
+        stored = self.protect(event)
+        state = orjson.dumps(stored.to_json_dict())
+        if len(self._prepared) < 1_000_000:
+            self._prepared[id(event)] = (event, stored, state)
+        return stored, state
+
+    def append(self, batches: dict[str, tuple[int, list[Event]]]) -> dict[str, list[Recorded]]:
+        """Append each team's events after its expected head, all teams in one transaction.
+
+        Raises `ConcurrencyConflict` (nothing written) when a head moved meanwhile."""
+        try:
+            return self._append(batches)
+        finally:
+            self._prepared.clear()
+
+    def _append(self, batches: dict[str, tuple[int, list[Event]]]) -> dict[str, list[Recorded]]:
+        plan = AppendPlan()
+        recorded: dict[str, list[Recorded]] = {}
+        pending_phones: list[tuple[str, int, str, str, str]] = []
+        for team, (expected, events) in batches.items():
+            if not events:
+                continue
+            stream = team_stream_id(team)
+            plan.expected[stream] = expected
+            plan.teams.append(team)
+            out = recorded[team] = []
+            earliest: int | None = None
+            for seq, event in enumerate(events, start=expected + 1):
+                if event.team != team:
+                    raise ValueError(f"event of team {event.team!r} in the batch of {team!r}")
+                stored, state = self.stored_form(event)
+                if isinstance(event, LeadArrived):
+                    for name in ("phone", "referrer_phone"):
+                        value = getattr(event, name)
+                        if value is not None and not is_key(value):
+                            pending_phones.append((team, seq, name, getattr(stored, name), value))
+                elif isinstance(stored, CustomerErased):
+                    key = stored.phone
+                    plan.erase_keys.append(key)
+                    pending_phones = [row for row in pending_phones
+                                      if row[3] != key or (row[0] == team and row[1] > seq)]
+                at_us = to_micros(event.at)
+                earliest = at_us if earliest is None else min(earliest, at_us)
+                plan.events.append((stream, seq, stored.type, state))
+                plan.index_rows.append((team, seq, at_us))
+                if event.id is not None:
+                    plan.id_rows.append((team, event.id, seq))
+                out.append(Recorded(seq, stored))
+            assert earliest is not None
+            plan.invalidate.append((team, earliest))
+        plan.phone_rows = pending_phones
+        if not plan.events:
+            return recorded
+        plan.erase_keys = list(dict.fromkeys(plan.erase_keys))
+        from eventsourcing.persistence import IntegrityError, PersistenceError
+
+        try:
+            self.recorder.append_plan(plan)
+        except IntegrityError as error:
+            raise ConcurrencyConflict(f"another writer appended first: {_describe(error)}") from None
+        except PersistenceError as error:
+            raise StoreError(f"database error on {self.url.display()}: {_describe(error)}") from None
+        return recorded
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def put_checkpoint(self, team: str, key: Key, blob: bytes, *, head: int | None = None) -> bool:
+        """Keep an opaque checkpoint of the rules engine at replay position `key` (at, seq).
+
+        With `head` (the last seq the fold had seen), the checkpoint is dropped — returning
+        False — when an event recorded after `head` is back-dated before `key` (R-T-5)."""
+        at_us = to_micros(key[0])
+        sql = self.recorder.sql
+        with self._cursor(commit=True) as cur:
+            self.recorder.lock_for_checkpoint(cur)
+            cur.execute(sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us = ? AND seq = ?"),
+                        (team, at_us, key[1]))
+            cur.execute(sql("INSERT INTO ledger_checkpoints (team, at_us, seq, blob) VALUES (?, ?, ?, ?)"),
+                        (team, at_us, key[1], blob))
+            if head is not None:
+                cur.execute(sql("SELECT 1 FROM ledger_index WHERE team = ? AND seq > ? AND at_us < ? LIMIT 1"),
+                            (team, head, at_us))
+                if cur.fetchone() is not None:
+                    cur.execute(sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us = ? AND seq = ?"),
+                                (team, at_us, key[1]))
+                    return False
+        return True
+
+    def get_checkpoint(self, team: str, before: Key | None = None) -> tuple[Key, bytes] | None:
+        """The latest checkpoint with key <= `before` (None: the latest of all)."""
+        statement = "SELECT at_us, seq, blob FROM ledger_checkpoints WHERE team = ?"
+        params: list[Any] = [team]
+        if before is not None:
+            at_us = to_micros(before[0])
+            statement += " AND (at_us < ? OR (at_us = ? AND seq <= ?))"
+            params += [at_us, at_us, before[1]]
+        statement += " ORDER BY at_us DESC, seq DESC LIMIT 1"
+        rows = self._rows(statement, params)
+        if not rows:
+            return None
+        at_us, seq, blob = rows[0]
+        return (from_micros(at_us), seq), bytes(blob)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -1,0 +1,286 @@
+"""The light fold that validates imports against the state so far (no I/O, no clock).
+
+It knows, per team, just enough to reject an event that can never make sense: the first
+policy adoption, the consultants and their seats (R-RO-1, R-RO-2), and the ids of leads,
+contracts and penalties. Ownership, rotation and the rest are the rules engine's.
+
+`Catalog.check(event)` returns the problems of one event as [(key, message)] and applies the
+event only when it has none, so one bad line does not poison the lines after it. Stored
+history is loaded with `Catalog.load(events)`, which applies without checking.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import singledispatch
+from typing import Iterable
+
+from ledger import events as ev
+from ledger.errors import PolicyError
+from ledger.phone import is_key, normalize
+from ledger.policy import build_policy
+
+Problems = list[tuple[str, str]]
+
+
+@dataclass
+class Consultant:
+    seat: int
+    left: bool = False
+
+
+@dataclass
+class TeamCatalog:
+    policy_at: dt.datetime | None = None  # the earliest PolicyAdopted
+    consultants: dict[str, Consultant] = field(default_factory=dict)
+    leads: set[str] = field(default_factory=set)
+    contracts: set[str] = field(default_factory=set)
+    penalties: set[str] = field(default_factory=set)
+
+    def seat_holder(self, seat: int) -> str | None:
+        for name, consultant in self.consultants.items():
+            if consultant.seat == seat and not consultant.left:
+                return name
+        return None
+
+    def seat_order(self) -> list[str]:
+        """R-RO-1: consultants who have not left, by ascending seat."""
+        current = [(c.seat, name) for name, c in self.consultants.items() if not c.left]
+        return [name for _, name in sorted(current)]
+
+
+class Catalog:
+    def __init__(self) -> None:
+        self.teams: dict[str, TeamCatalog] = {}
+
+    def team(self, team: str) -> TeamCatalog:
+        return self.teams.setdefault(team, TeamCatalog())
+
+    def load(self, events: Iterable[ev.Event]) -> "Catalog":
+        """Apply already stored events (trusted, in recording order)."""
+        for event in events:
+            self._apply(event, self.team(event.team))
+        return self
+
+    def check(self, event: ev.Event) -> Problems:
+        """The problems of `event` against the state so far; applies it when there are none."""
+        team = self.team(event.team)
+        problems = self._common(event, team) + self._check(event, team)
+        if not problems:
+            self._apply(event, team)
+        return problems
+
+    # -- checks --------------------------------------------------------------------------------
+
+    def _common(self, event: ev.Event, team: TeamCatalog) -> Problems:
+        if isinstance(event, ev.PolicyAdopted):
+            return []
+        if team.policy_at is None:
+            return [("team", f"team {event.team!r} has not adopted a policy: its first event "
+                             "must be a PolicyAdopted (RULEBOOK §10)")]
+        if event.at < team.policy_at:
+            return [("at", f"expected a time at or after the team's first PolicyAdopted "
+                           f"({team.policy_at.isoformat()}), got {event.at.isoformat()}")]
+        return []
+
+    @singledispatch
+    def _check(event: ev.Event, team: TeamCatalog) -> Problems:
+        return []
+
+    @_check.register
+    def _(event: ev.PolicyAdopted, team: TeamCatalog) -> Problems:
+        try:
+            build_policy(event.preset.value, event.overrides, event.timezone)
+        except PolicyError as error:
+            return [("overrides", str(error))]
+        return []
+
+    @_check.register
+    def _(event: ev.ConsultantJoined, team: TeamCatalog) -> Problems:
+        problems: Problems = []
+        known = team.consultants.get(event.consultant)
+        if known is not None:
+            how = "has left" if known.left else "has already joined"
+            problems.append(("consultant", f"consultant {event.consultant!r} {how}; "
+                                           "expected a new consultant id"))
+        holder = team.seat_holder(event.seat)
+        if holder is not None:
+            problems.append(("seat", f"R-RO-1: seat {event.seat} is taken by {holder}; expected a free seat"))
+        return problems
+
+    @_check.register
+    def _(event: ev.ConsultantLeft, team: TeamCatalog) -> Problems:
+        problems = _consultants(team, consultant=event.consultant)
+        if not problems and team.consultants[event.consultant].left:
+            problems.append(("consultant", f"consultant {event.consultant!r} has already left"))
+        return problems
+
+    @_check.register
+    def _(event: ev.SeatsSwapped, team: TeamCatalog) -> Problems:
+        problems = _consultants(team, a=event.a, b=event.b)
+        if problems:
+            return problems
+        a, b = team.consultants[event.a], team.consultants[event.b]
+        if event.a == event.b:
+            return [("b", f"expected two different consultants, got {event.a!r} twice")]
+        for key, name, who in (("a", event.a, a), ("b", event.b, b)):
+            if who.left:
+                problems.append((key, f"R-RO-2: {name} has left and has no seat to swap"))
+        if problems:
+            return problems
+        order = team.seat_order()  # R-RO-2: the first and the last are not adjacent
+        if abs(order.index(event.a) - order.index(event.b)) != 1:
+            return [("b", f"R-RO-2: {event.a} and {event.b} are not adjacent "
+                          f"(seats {a.seat} and {b.seat})")]
+        return []
+
+    @_check.register
+    def _(event: ev.ShiftAssigned, team: TeamCatalog) -> Problems:
+        return _consultants(team, consultant=event.consultant)
+
+    @_check.register
+    def _(event: ev.PresenceChanged, team: TeamCatalog) -> Problems:
+        return _consultants(team, consultant=event.consultant)
+
+    @_check.register
+    def _(event: ev.LeadArrived, team: TeamCatalog) -> Problems:
+        problems: Problems = []
+        if event.lead in team.leads:
+            problems.append(("lead", f"lead {event.lead!r} has already arrived; "
+                                     "expected a lead id unique within the team"))
+        problems += _consultants(team, named=event.named, prior_contact=event.prior_contact,
+                                 taken_by=event.taken_by, maker=event.maker)
+        problems += _phones(phone=event.phone, referrer_phone=event.referrer_phone)
+        return problems
+
+    @_check.register
+    def _(event: ev.FollowUpLogged, team: TeamCatalog) -> Problems:
+        return _leads(team, lead=event.lead) + _consultants(team, consultant=event.consultant)
+
+    @_check.register
+    def _(event: ev.ClaimMade, team: TeamCatalog) -> Problems:
+        return _leads(team, lead=event.lead) + _consultants(team, consultant=event.consultant)
+
+    @_check.register
+    def _(event: ev.RulingMade, team: TeamCatalog) -> Problems:
+        return _leads(team, lead=event.lead) + _consultants(team, owner=event.owner)
+
+    @_check.register(ev.CustomersLinked)
+    @_check.register(ev.CustomersUnlinked)
+    def _(event: ev.CustomersLinked | ev.CustomersUnlinked, team: TeamCatalog) -> Problems:
+        problems = _leads(team, lead=event.lead, other=event.other)
+        if not problems and event.lead == event.other:
+            problems.append(("other", f"expected a lead other than {event.lead!r}"))
+        return problems
+
+    @_check.register
+    def _(event: ev.PenaltyImposed, team: TeamCatalog) -> Problems:
+        problems = _consultants(team, consultant=event.consultant)
+        if event.penalty in team.penalties:
+            problems.append(("penalty", f"penalty {event.penalty!r} already exists; "
+                                        "expected a penalty id unique within the team"))
+        return problems
+
+    @_check.register
+    def _(event: ev.PenaltyLifted, team: TeamCatalog) -> Problems:
+        if event.penalty not in team.penalties:
+            return [("penalty", f"unknown penalty {event.penalty!r}; expected the id of an imposed penalty")]
+        return []
+
+    @_check.register(ev.InvitationRecorded)
+    @_check.register(ev.VisitRecorded)
+    def _(event: ev.InvitationRecorded | ev.VisitRecorded, team: TeamCatalog) -> Problems:
+        return _leads(team, lead=event.lead) + _consultants(team, consultant=event.consultant)
+
+    @_check.register
+    def _(event: ev.ComplaintVerified, team: TeamCatalog) -> Problems:
+        return _consultants(team, consultant=event.consultant)
+
+    @_check.register(ev.GradeProposed)
+    @_check.register(ev.GradeConfirmed)
+    def _(event: ev.GradeProposed | ev.GradeConfirmed, team: TeamCatalog) -> Problems:
+        return _leads(team, lead=event.lead) + _consultants(team, consultant=event.consultant)
+
+    @_check.register
+    def _(event: ev.ContractSigned, team: TeamCatalog) -> Problems:
+        problems = _leads(team, lead=event.lead)
+        if event.contract in team.contracts:
+            problems.append(("contract", f"contract {event.contract!r} already exists; "
+                                         "expected a contract id unique within the team"))
+        return problems
+
+    @_check.register(ev.PaymentReceived)
+    @_check.register(ev.LoanDisbursed)
+    @_check.register(ev.ContractRefunded)
+    @_check.register(ev.ContractCancelled)
+    def _(event: ev.Event, team: TeamCatalog) -> Problems:
+        contract = event.contract  # type: ignore[attr-defined]
+        if contract not in team.contracts:
+            return [("contract", f"unknown contract {contract!r}; expected the id of a signed contract")]
+        return []
+
+    @_check.register
+    def _(event: ev.TargetSet, team: TeamCatalog) -> Problems:
+        return _consultants(team, consultant=event.consultant)
+
+    @_check.register
+    def _(event: ev.CustomerErased, team: TeamCatalog) -> Problems:
+        return _phones(phone=event.phone)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @singledispatch
+    def _apply(event: ev.Event, team: TeamCatalog) -> None:
+        pass
+
+    @_apply.register
+    def _(event: ev.PolicyAdopted, team: TeamCatalog) -> None:
+        if team.policy_at is None or event.at < team.policy_at:
+            team.policy_at = event.at
+
+    @_apply.register
+    def _(event: ev.ConsultantJoined, team: TeamCatalog) -> None:
+        team.consultants[event.consultant] = Consultant(event.seat)
+
+    @_apply.register
+    def _(event: ev.ConsultantLeft, team: TeamCatalog) -> None:
+        if event.consultant in team.consultants:
+            team.consultants[event.consultant].left = True
+
+    @_apply.register
+    def _(event: ev.SeatsSwapped, team: TeamCatalog) -> None:
+        a, b = team.consultants.get(event.a), team.consultants.get(event.b)
+        if a is not None and b is not None:
+            a.seat, b.seat = b.seat, a.seat
+
+    @_apply.register
+    def _(event: ev.LeadArrived, team: TeamCatalog) -> None:
+        team.leads.add(event.lead)
+
+    @_apply.register
+    def _(event: ev.PenaltyImposed, team: TeamCatalog) -> None:
+        team.penalties.add(event.penalty)
+
+    @_apply.register
+    def _(event: ev.ContractSigned, team: TeamCatalog) -> None:
+        team.contracts.add(event.contract)
+
+    # plain functions dispatched on the event type (a singledispatchmethod rebinds on every call)
+    _check = staticmethod(_check)
+    _apply = staticmethod(_apply)
+
+
+def _consultants(team: TeamCatalog, **refs: str | None) -> Problems:
+    return [(key, f"unknown consultant {name!r}; expected a consultant who has joined the team")
+            for key, name in refs.items() if name is not None and name not in team.consultants]
+
+
+def _leads(team: TeamCatalog, **refs: str) -> Problems:
+    return [(key, f"unknown lead {name!r}; expected a lead that has arrived in the team")
+            for key, name in refs.items() if name not in team.leads]
+
+
+def _phones(**numbers: str | None) -> Problems:
+    return [(key, f"expected a phone number with digits, got {value!r}")
+            for key, value in numbers.items()
+            if value is not None and not is_key(value) and not normalize(value)]
