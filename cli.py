@@ -970,5 +970,316 @@ def board_command(opts: StoreOptions) -> None:
         _render_board(data)
 
 
+# -- queries (issue 3, 4) ------------------------------------------------------------------------
+# Each query: resolve the team, fold its history to the asked moment (commands.history: nearest
+# checkpoint + the events after it), ask projections.queries, then print JSON or a table.
+
+
+def _now() -> dt.datetime:
+    """The only clock of the ledger: read here, at the edge, and passed inward."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _moment(opts: StoreOptions, store, team: str) -> dt.datetime:
+    """`--at`, or the later of now and the team's latest recorded `at` (INTERCHANGE.md)."""
+    if opts.at is not None:
+        return opts.at
+    from commands.history import latest_at
+
+    return max(_now(), latest_at(store, team))
+
+
+def _team_state(opts: StoreOptions, at: dt.datetime | None = None):
+    """(team, state) with the team's history folded up to `at` (default: `_moment`)."""
+    from commands.history import state_at
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        moment = at if at is not None else _moment(opts, store, team)
+        return team, state_at(store, team, moment)
+
+
+def _emit_json(answer: dict) -> None:
+    import json
+
+    click.echo(json.dumps(answer, ensure_ascii=False, default=str))
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _name(state, cid: str | None) -> str:
+    """A consultant as people know them: `王芳 (c1)`; `-` for nobody."""
+    if cid is None:
+        return "-"
+    consultant = state.consultants.get(cid)
+    return f"{consultant.name} ({cid})" if consultant is not None else cid
+
+
+def _table(title: str, columns: list[str]):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+@main.command("owner")
+@click.argument("lead")
+@store_options
+def owner_command(lead: str, opts: StoreOptions) -> None:
+    """Who owns LEAD's customer at --at, by which rule, and whether it is disputed.
+
+    \b
+    Example:
+      ledger owner L1 --team renda --at 2026-11-03T10:32:00+08:00
+    """
+    from projections import queries
+
+    _, state = _team_state(opts)
+    answer = queries.owner(state, lead)
+    if opts.json:
+        return _emit_json(answer)
+    flag = "  [red]disputed (R-OW-7)[/red]" if answer["disputed"] else ""
+    owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
+    _console().print(f"{lead}: {owner} by {answer['rule']}{flag}")
+    for claim in answer.get("claims", []):
+        _console().print(f"  claim by {_name(state, claim['consultant'])} at {claim['at']}: {claim['reason']}")
+
+
+@main.command("next")
+@click.argument("channel", type=click.Choice(
+    ["hotline", "online", "hq_referral", "internal_referral", "walk_in", "marketing", "conference",
+     "customer_referral", "outbound"]))
+@store_options
+def next_command(channel: str, opts: StoreOptions) -> None:
+    """Who would own a lead of CHANNEL from a new customer naming nobody, arriving at --at.
+
+    \b
+    Example:
+      ledger next hotline --team renda --at 2026-11-09T13:00:00+08:00
+    """
+    from projections import queries
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        moment = _moment(opts, store, team)
+    _, state = _team_state(opts, moment)
+    answer = queries.next_owner(state, channel, moment)
+    if opts.json:
+        return _emit_json(answer)
+    who = _name(state, answer["next"]) if answer["next"] else "nobody: the lead would be deferred"
+    console = _console()
+    console.print(f"{channel} at {answer['at']}: {who} ({answer['rule']})")
+    for candidate in answer.get("candidates", []):
+        console.print(f"  {_name(state, candidate['consultant'])}: {candidate['outcome']} {candidate['why'] or ''}")
+
+
+@main.command("turns")
+@click.option("--from", "date_from", required=True, metavar="DATE", help="First local date (YYYY-MM-DD).")
+@click.option("--to", "date_to", required=True, metavar="DATE", help="Last local date (YYYY-MM-DD), inclusive.")
+@store_options(at=False)
+def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
+    """Turn and lead counts per consultant and channel over local dates (R-RT-7).
+
+    \b
+    Example:
+      ledger turns --team renda --from 2026-11-02 --to 2026-11-08
+    """
+    from projections import queries
+
+    first, last = _date(date_from, "--from"), _date(date_to, "--to")
+    if last < first:
+        raise InputError(f"--to {date_to} is before --from {date_from}")
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        from commands.history import state_at
+
+        probe = state_at(store, team, _end_of_date(store, team, first, first))
+        end = probe.cal.end_of_day(last) if hasattr(probe, "cal") else None
+        state = state_at(store, team, end)
+    answer = queries.turns(state, first, last)
+    if opts.json:
+        return _emit_json(answer)
+    table = _table(f"Turns and leads, {first} .. {last} (R-RT-7)", ["consultant", "channel", "turns", "leads"])
+    for row in answer["rows"]:
+        table.add_row(_name(state, row["consultant"]), row["channel"], str(row["turns"]), str(row["leads"]))
+    _console().print(table)
+
+
+def _date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _end_of_date(store, team: str, date: dt.date, _unused=None) -> dt.datetime:
+    """A moment early enough to learn the team's zone: the first event's time."""
+    records = store.read_by_time(team, after_key=None, until=None)
+    return records[0].event.at if records else _now()
+
+
+@main.command("sanctions")
+@store_options
+def sanctions_command(opts: StoreOptions) -> None:
+    """Sanctions in force at --at, imposed or derived, with their rule (R-SA-*).
+
+    \b
+    Example:
+      ledger sanctions --team renda --at 2026-11-09T12:00:00+08:00
+    """
+    from projections import queries
+
+    _, state = _team_state(opts)
+    answer = queries.sanctions(state)
+    if opts.json:
+        return _emit_json(answer)
+    table = _table("Sanctions in force", ["consultant", "kind", "channels", "rule", "from", "until", "reason"])
+    for row in answer["sanctions"]:
+        kind = row["kind"]
+        if kind == "throttle":
+            kind = f"throttle {row.get('take')} of {row.get('of')}"
+        elif kind == "skip":
+            kind = f"skip ({row.get('turns_left')} left)"
+        table.add_row(_name(state, row["consultant"]), kind, ",".join(row["channels"]), row["rule"],
+                      row["from"] or "-", row["until"] or "-", row.get("reason") or "")
+    _console().print(table)
+
+
+@main.command("explain")
+@click.argument("lead")
+@store_options
+def explain_command(lead: str, opts: StoreOptions) -> None:
+    """The customer's timeline behind LEAD: every ownership decision, its rule, the candidates
+    considered and the events it rested on (R-OW-6). What a supervisor reads to settle a dispute.
+
+    \b
+    Example:
+      ledger explain D3 --team renda --at 2026-11-03T16:00:00+08:00
+    """
+    from projections import queries
+
+    _, state = _team_state(opts)
+    answer = queries.explain(state, lead)
+    if opts.json:
+        return _emit_json(answer)
+    console = _console()
+    owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
+    flag = "  [red]disputed[/red]" if answer.get("disputed") else ""
+    console.print(f"[bold]{lead}[/bold]: owned by {owner} by {answer['rule']}{flag}")
+    table = _table("Timeline", ["at", "event", "what happened", "owner", "rule", "rests on"])
+    for item in answer["timeline"]:
+        what = item["summary"]
+        for candidate in item.get("candidates") or []:
+            what += f"\n  {_name(state, candidate['consultant'])}: {candidate['outcome']} {candidate['why'] or ''}"
+        if item.get("recorded_late"):
+            what += "\n  [yellow]recorded late (R-T-5)[/yellow]"
+        if item.get("changed_by_late"):
+            what += f"\n  [yellow]changed by late events #{', #'.join(map(str, item['changed_by_late']))}[/yellow]"
+        rests = ", ".join(f"#{seq}" for seq in item.get("rests_on") or [])
+        table.add_row(item["at"], item["type"], what, _name(state, item["owner"]), item["rule"] or "", rests)
+    console.print(table)
+
+
+@main.command("disputes")
+@store_options
+def disputes_command(opts: StoreOptions) -> None:
+    """Leads of disputed customers at --at: claims and taken leads not yet ruled on (R-OW-7, R-OW-8).
+
+    \b
+    Example:
+      ledger disputes --team renda --at 2026-11-03T17:30:00+08:00
+    """
+    from projections import queries
+
+    _, state = _team_state(opts)
+    answer = queries.disputes(state)
+    if opts.json:
+        return _emit_json(answer)
+    table = _table("Disputes", ["lead", "derived owner", "claimed by", "at", "reason"])
+    for item in answer["disputes"]:
+        for claim in item["claims"]:
+            table.add_row(item["lead"], _name(state, item["owner"]), _name(state, claim["consultant"]),
+                          claim["at"], claim["reason"])
+    _console().print(table)
+
+
+@main.command("followups")
+@store_options
+def followups_command(opts: StoreOptions) -> None:
+    """Customers whose follow-up is overdue at --at (R-FU-1, R-FU-5 grade cadence).
+
+    \b
+    Example:
+      ledger followups --team renda --at 2026-11-04T09:00:00+08:00
+    """
+    from projections import queries
+
+    _, state = _team_state(opts)
+    answer = queries.followups(state)
+    if opts.json:
+        return _emit_json(answer)
+    table = _table("Overdue follow-ups", ["lead", "owner", "due", "rule"])
+    for item in answer["overdue"]:
+        table.add_row(item["lead"], _name(state, item["owner"]), item["due"], item.get("rule") or "")
+    _console().print(table)
+
+
+@main.command("commission")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month of the statements.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV for payroll spreadsheets (UTF-8 with BOM).")
+@store_options(at=False)
+def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
+    """Commission statements of a month, one per consultant, each line citing its rule,
+    contract and events (R-CM-*). The month's events decide it (R-CM-6), not --at.
+
+    \b
+    Example:
+      ledger commission --team jiuzhou --month 2026-11
+      ledger commission --team jiuzhou --month 2026-11 --csv > 2026-11.csv
+    """
+    from projections.commission import statement_rows, statements
+
+    first = _date(month + "-01", "--month") if len(month) == 7 else _date(month, "--month")
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        from commands.history import state_at
+
+        probe = state_at(store, team, _end_of_date(store, team, first))
+        month_end = dt.datetime.combine(following, dt.time(0), probe.tz) - dt.timedelta(microseconds=1)
+        state = state_at(store, team, month_end)
+    answer = statements(state.money, state.policies, state.tz, month)
+    if opts.json:
+        return _emit_json(answer)
+    if as_csv:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(statement_rows(answer))
+        sys.stdout.buffer.write(("\ufeff" + buffer.getvalue()).encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return
+    console = _console()
+    for statement in answer["statements"]:
+        table = _table(f"{_name(state, statement['consultant'])} — {month}: {statement['total']}",
+                       ["rule", "contract", "basis", "rate", "amount"])
+        for line in statement["lines"]:
+            table.add_row(line["rule"], line.get("contract") or line.get("lead") or line.get("reason") or "",
+                          str(line.get("basis") or ""), str(line.get("rate") or ""), line["amount"])
+        console.print(table)
+        tier = statement.get("tier")
+        if tier:
+            console.print(f"  tier: {tier}")
+    for reward in answer.get("customer_rewards", []):
+        console.print(f"customer reward: {reward}")
+
+
 if __name__ == "__main__":
     main()

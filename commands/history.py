@@ -24,15 +24,16 @@ CHECKPOINT_EVERY = 4000
 
 def latest_at(store: Store, team: str) -> dt.datetime:
     """The latest `at` recorded for the team (the default moment of a query)."""
-    records = store.read_by_time(team, after_key=None, until=None, last=1)
-    if not records:
+    latest = store.latest_at(team)
+    if latest is None:
         raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
-    return records[-1].event.at
+    return latest
 
 
 def state_at(store: Store, team: str, at: dt.datetime) -> engine.TeamState:
     """The team's state with every event with `at <= at` folded and every timer `<= at` fired."""
-    if store.head(team) == 0:
+    head = store.head(team)
+    if head == 0:
         raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
     found = store.get_checkpoint(team, before=(at, CHECKPOINT_SEQ))
     if found is None:
@@ -50,18 +51,20 @@ def state_at(store: Store, team: str, at: dt.datetime) -> engine.TeamState:
         if len(chunk) == CHECKPOINT_EVERY and start + CHECKPOINT_EVERY < len(records):
             # Only at an instant with no later event of the same `at` still to fold.
             if records[start + CHECKPOINT_EVERY].event.at > last_at:
-                _save(store, team, state)
+                _save(store, team, state, head)
                 folded = 0
     if state is None:  # nothing recorded by `at`: the empty history
         state = engine.replay([], until=at)
     state = engine.advance(state, at)
     if folded >= CHECKPOINT_EVERY // 4:
-        _save(store, team, state)
+        _save(store, team, state, head)
     return state
 
 
-def _save(store: Store, team: str, state: engine.TeamState) -> None:
-    store.put_checkpoint(team, (state.clock, CHECKPOINT_SEQ), pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+def _save(store: Store, team: str, state: engine.TeamState, head: int) -> None:
+    """Leave a checkpoint, unless an event recorded after `head` already made it stale."""
+    blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    store.put_checkpoint(team, (state.clock, CHECKPOINT_SEQ), blob, head=head)
 
 
 def records_until(store: Store, team: str, at: dt.datetime) -> list[Recorded]:

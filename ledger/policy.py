@@ -29,7 +29,7 @@ class WeeklySanction(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rule: str
-    metric: Metric  # contracts = signed non-deposit contracts; deals = contracts incl. deposits
+    metric: Metric  # contracts / deals: every ContractSigned credited (deposits too; see projections.engine)
     minimum: int = Field(ge=1)  # sanctioned when the window's count is below this
     kind: PenaltyKind
     channels: tuple[Channel, ...]

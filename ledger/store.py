@@ -190,7 +190,7 @@ class _LedgerSQL:
         self.insert_rows(cur, "ledger_phones (team, seq, field, phone_key, clear)",
                          ("text", "bigint", "text", "text", "text"), plan.phone_rows)
         for team, at_us in plan.invalidate:  # R-T-5: a back-dated event voids later checkpoints
-            ex(self.sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us > ?"), (team, at_us))
+            ex(self.sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us >= ?"), (team, at_us))
 
 
 @functools.cache
@@ -465,6 +465,11 @@ class Store:
         statement += " ORDER BY i.at_us, i.seq"
         return [Recorded(seq, decode_event(topic, bytes(state)))
                 for seq, topic, state in self._rows(statement, params)]
+
+    def latest_at(self, team: str) -> dt.datetime | None:
+        """The latest `at` recorded for the team (None when it has no events)."""
+        rows = self._rows("SELECT MAX(at_us) FROM ledger_index WHERE team = ?", (team,))
+        return from_micros(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def find_ids(self, team: str, ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Stored events of `team` with these idempotency ids: id -> (seq, canonical JSON)."""
