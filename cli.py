@@ -1005,12 +1005,6 @@ def _emit_json(answer: dict) -> None:
     click.echo(json.dumps(answer, ensure_ascii=False, default=str))
 
 
-def _console():
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=False)
-
-
 def _name(state, cid: str | None) -> str:
     """A consultant as people know them: `王芳 (c1)`; `-` for nobody."""
     if cid is None:
@@ -1279,6 +1273,65 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
             console.print(f"  tier: {tier}")
     for reward in answer.get("customer_rewards", []):
         console.print(f"customer reward: {reward}")
+
+
+# -- the demo (README's first command) -------------------------------------------------------------
+
+DEMO_FIXTURE = "fixtures/demo-campus-month.jsonl"
+
+
+@main.command("demo")
+@click.option("--fixture", type=click.Path(exists=True, dir_okay=False), default=None,
+              help=f"Event file to import (default: {DEMO_FIXTURE} of this checkout).")
+@click.option("--at", "at_text", default="2026-11-16T20:30:00+08:00", show_default=True, metavar="TIME",
+              help="The moment the board and the dispute are shown at.")
+@db_option
+def demo_command(fixture: str | None, at_text: str, db: str | None) -> None:
+    """Import a sample campus month, then show the rotation board and explain its dispute.
+
+    The import is idempotent (every event has an id), so running the demo twice stores the
+    month once. It uses the embedded SQLite store unless --db or LEDGER_DB says otherwise.
+
+    \b
+    Example:
+      ledger demo
+      ledger demo --at 2026-11-17T12:00:00+08:00
+    """
+    from pathlib import Path
+
+    from commands.importing import import_file
+
+    path = Path(fixture) if fixture else Path(__file__).resolve().parent / DEMO_FIXTURE
+    if not path.exists():
+        raise InputError(f"demo fixture {path} not found; pass --fixture FILE")
+    text = path.read_text(encoding="utf-8")
+    dispute = next((line.split("lead", 1)[1].strip() for line in text.splitlines()
+                    if line.startswith("# dispute: lead")), None)
+    at = parse_time(at_text)
+    opts = StoreOptions(db=db, team=None, json=False, at=at)
+    console = _console()
+    with opts.open_store() as store:
+        summary = import_file(store, text, str(path))
+        console.print(f"[bold]Imported[/bold] {path.name}: {summary.total} new event(s), "
+                      f"{summary.skipped} already stored, into {store.url.display()}")
+    ctx = click.get_current_context()
+    board = main.commands.get("board")
+    teams = {line.split('"team": "', 1)[1].split('"', 1)[0] for line in text.splitlines() if '"team": "' in line}
+    team = sorted(teams)[0]
+    common = ["--team", team, "--at", at.isoformat()] + (["--db", db] if db else [])
+    if board is not None:
+        console.rule(f"Rotation board of {team} at {at.isoformat()}")
+        ctx.invoke(board, **board.make_context("board", list(common), parent=ctx).params)
+    else:
+        console.rule(f"Who is next, per channel, at {at.isoformat()}")
+        for channel in ("hotline", "online", "hq_referral", "walk_in", "marketing"):
+            ctx.invoke(next_command, **next_command.make_context("next", [channel] + common, parent=ctx).params)
+    if dispute:
+        console.rule(f"Explain the disputed lead {dispute} (R-OW-6)")
+        ctx.invoke(explain_command, **explain_command.make_context("explain", [dispute] + common, parent=ctx).params)
+        later = ["--team", team, "--at", "2026-11-17T12:00:00+08:00"] + (["--db", db] if db else [])
+        console.rule(f"{dispute} after the supervisor's ruling")
+        ctx.invoke(owner_command, **owner_command.make_context("owner", [dispute] + later, parent=ctx).params)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the file is then validated again against the new state and retried.
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -90,6 +91,25 @@ def import_file(store: Store, source: str | Iterable[str], source_name: str = "i
     raise AssertionError("unreachable")
 
 
+# Keep the catalog once this many events were read past the kept one.
+CATALOG_EVERY = 2000
+
+
+def _load_catalog(store: Store, catalog: Catalog, team: str) -> int:
+    """Load the team's catalog: the kept one plus the events recorded after it. Returns the head."""
+    kept = store.get_catalog(team)
+    after = 0
+    if kept is not None:
+        after, blob = kept
+        catalog.teams[team] = pickle.loads(blob)
+    history = store.read(team, after_seq=after)
+    catalog.load(recorded.event for recorded in history)
+    head = history[-1].seq if history else after
+    if len(history) >= CATALOG_EVERY:
+        store.put_catalog(team, head, pickle.dumps(catalog.team(team), protocol=pickle.HIGHEST_PROTOCOL))
+    return head
+
+
 def _plan(store: Store, events: list[tuple[int, Event]], source_name: str):
     """Validate the file's events against the stored state: (summary, batches, problems)."""
     summary = ImportSummary(source_name)
@@ -99,9 +119,7 @@ def _plan(store: Store, events: list[tuple[int, Event]], source_name: str):
     heads: dict[str, int] = {}
     stored_ids: dict[str, dict[str, tuple[int, str]]] = {}
     for team in teams:
-        history = store.read(team)
-        heads[team] = history[-1].seq if history else 0
-        catalog.load(recorded.event for recorded in history)
+        heads[team] = _load_catalog(store, catalog, team)
         ids = [event.id for _, event in events if event.team == team and event.id is not None]
         stored_ids[team] = store.find_ids(team, ids) if ids else {}
     summary.heads = dict(heads)

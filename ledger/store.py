@@ -150,6 +150,10 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS ledger_phones_by_key ON ledger_phones (phone_key)",
     "CREATE TABLE IF NOT EXISTS ledger_checkpoints (team TEXT NOT NULL, at_us BIGINT NOT NULL, "
     "seq BIGINT NOT NULL, blob {blob} NOT NULL, PRIMARY KEY (team, at_us, seq))",
+    # The import check's catalog (projections.catalog) after `seq` events in recording order:
+    # append-only history never invalidates it.
+    "CREATE TABLE IF NOT EXISTS ledger_catalogs (team TEXT NOT NULL, seq BIGINT NOT NULL, "
+    "blob {blob} NOT NULL, PRIMARY KEY (team, seq))",
 ]
 
 
@@ -623,6 +627,18 @@ class Store:
                                 (team, at_us, key[1]))
                     return False
         return True
+
+    def put_catalog(self, team: str, seq: int, blob: bytes) -> None:
+        """Keep the import catalog of the team's first `seq` events (recording order)."""
+        sql = self.recorder.sql
+        with self._cursor(commit=True) as cur:
+            cur.execute(sql("DELETE FROM ledger_catalogs WHERE team = ?"), (team,))
+            cur.execute(sql("INSERT INTO ledger_catalogs (team, seq, blob) VALUES (?, ?, ?)"), (team, seq, blob))
+
+    def get_catalog(self, team: str) -> tuple[int, bytes] | None:
+        """The latest kept import catalog of the team: (seq, blob)."""
+        rows = self._rows("SELECT seq, blob FROM ledger_catalogs WHERE team = ? ORDER BY seq DESC LIMIT 1", (team,))
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
 
     def get_checkpoint(self, team: str, before: Key | None = None) -> tuple[Key, bytes] | None:
         """The latest checkpoint with key <= `before` (None: the latest of all)."""

@@ -1,0 +1,843 @@
+"""Recording commands (issue #5): one handler per event a person records.
+
+Every handler is validate -> decide -> append:
+
+1. read the team's head, then its state at the event's time `at` (the nearest checkpoint plus
+   the events after it, as `commands.history` does);
+2. resolve the ids the person typed (consultants by id or by exact name; close matches are
+   suggested for a typo), build the event and check it with the import checks of
+   `projections.catalog` and the engine's own checks (e.g. `engine.check_swap`, R-RO-2);
+3. append it with the head read in step 1 as the expected head. When another writer appended
+   first (`ConcurrencyConflict`), wait a short jittered moment and start again from step 1, so
+   two receptionists recording at the same instant never hand out the same turn and never lose
+   an arrival;
+4. fold the stored event into the state and answer from that state, so what is printed is what
+   the stored history says.
+
+The core has no clock: the CLI passes `now` in; `at` (a back-dated time) defaults to it. A time
+without a UTC offset is read in the team's time zone.
+
+Checkpoints: after folding a number of events, the state is left behind as a checkpoint under
+the key `(at, head)`, meaning "every event with `at' < at`, and those with `at' == at` recorded up
+to `head`". An event recorded later at the same instant sorts after such a key, so it is never
+hidden by it; `Store.put_checkpoint(head=...)` drops it when a racing writer back-dated an event
+before it. The next arrival then folds only the events recorded since.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import os
+import pickle
+import random
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from ledger import events as E
+from ledger.errors import (
+    ConcurrencyConflict, InputError, RuleViolation, UnknownConsultant, UnknownLead, UnknownTeam,
+)
+from ledger.phone import identity, mask, normalize
+from ledger.store import Store
+from projections import catalog as C
+from projections import engine, queries
+
+MAX_ATTEMPTS = 40
+BACKOFF_FIRST = 0.004  # seconds; doubles per attempt, with full jitter
+BACKOFF_CAP = 0.25
+SAVE_AFTER = 32  # fold this many events before leaving a checkpoint behind
+CLOCK_SKEW = dt.timedelta(minutes=10)  # "now" never records before events this close ahead of it
+_BIG_SEQ = 2**62
+_MICRO = dt.timedelta(microseconds=1)
+_rng = random.Random(int.from_bytes(os.urandom(8), "big"))
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the state
+
+
+@dataclass
+class Loaded:
+    state: engine.TeamState
+    head: int  # the stream head read before the state
+    folded: int  # events folded since the checkpoint used
+
+
+def load_state(store: Store, team: str, at: dt.datetime, *, head: int | None = None) -> Loaded:
+    """The team's state at `at` (every event with at' <= at folded, every timer <= at fired)."""
+    if head is None:
+        head = store.head(team)
+    found = store.get_checkpoint(team, before=(at, _BIG_SEQ))
+    if found is None:
+        after, state = None, None
+    else:
+        after, blob = found
+        state = pickle.loads(blob)
+    records = store.read_by_time(team, after_key=after, until=at)
+    if state is None and not records:
+        state = engine.replay([], until=at)
+    else:
+        state = engine.replay(records, until=at, state=state)
+    return Loaded(state, head, len(records))
+
+
+def save_checkpoint(store: Store, team: str, state: engine.TeamState, at: dt.datetime, head: int) -> bool:
+    """Leave `state` (all events with at' <= at recorded up to `head`) as a checkpoint."""
+    blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    return store.put_checkpoint(team, (at, head), blob, head=head)
+
+
+def later_events(store: Store, team: str, at: dt.datetime) -> list[E.Recorded]:
+    """Events with `at' > at` (recorded back-dated history or future-dated events)."""
+    return store.read_by_time(team, after_key=(at, _BIG_SEQ))
+
+
+def latest_moment(store: Store, team: str, now: dt.datetime) -> dt.datetime:
+    """The default moment of a query: the later of now and the team's latest recorded `at`."""
+    later = later_events(store, team, now)
+    return max([now] + [r.event.at for r in later])
+
+
+def team_zone(store: Store, team: str, now: dt.datetime):
+    """The team's time zone (for times typed without an offset)."""
+    if store.head(team) == 0:
+        return engine.TeamState().tz
+    return load_state(store, team, now).state.tz
+
+
+def resolve_time(value: dt.datetime | None, tz: Any, default: dt.datetime) -> dt.datetime:
+    """An aware time; a naive one is read in the team's zone; None -> `default`."""
+    if value is None:
+        return default
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=tz)
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Resolving what a person typed
+
+
+def _suggest(typed: str, choices: dict[str, str]) -> list[str]:
+    """Close matches of `typed` among choices {text: shown}."""
+    found = difflib.get_close_matches(typed, list(choices), n=3, cutoff=0.5)
+    if not found:
+        lowered = typed.lower()
+        found = [text for text in choices if lowered and (lowered in text.lower() or text.lower() in lowered)][:3]
+    return list(dict.fromkeys(choices[text] for text in found))
+
+
+@dataclass
+class Context:
+    """What a handler may look at: the state at `at`, the events after it, and the catalog."""
+
+    store: Store
+    team: str
+    at: dt.datetime
+    now: dt.datetime
+    state: engine.TeamState
+    head: int
+    later: list[E.Recorded]
+    catalog: C.Catalog
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def tz(self):
+        return self.state.tz
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(self.tz)
+
+    def show(self, moment: dt.datetime | None) -> str | None:
+        return None if moment is None else self.local(moment).isoformat(timespec="seconds")
+
+    def later_of(self, kind: type) -> list[E.Event]:
+        return [r.event for r in self.later if isinstance(r.event, kind)]
+
+    # -- consultants
+
+    def consultant(self, ref: str, key: str = "consultant", *, current: bool = False) -> str:
+        """A consultant id from an id or an exact name; `UnknownConsultant` with suggestions."""
+        team = self.catalog.team(self.team)
+        if ref in team.consultants:
+            cid = ref
+        else:
+            names = self._names()
+            matches = [cid for cid, name in names.items() if name == ref]
+            if len(matches) == 1:
+                cid = matches[0]
+            elif len(matches) > 1:
+                raise UnknownConsultant(f"{key}: {ref!r} is the name of {', '.join(matches)}; give the id")
+            else:
+                choices = {cid: self._label(cid) for cid in team.consultants}
+                choices.update({name: self._label(cid) for cid, name in names.items()})
+                hint = _suggest(ref, choices)
+                roster = ", ".join(self._label(cid) for cid in team.seat_order()) or "nobody has joined yet"
+                if hint:
+                    raise UnknownConsultant(f"{key}: unknown consultant {ref!r}; did you mean "
+                                            f"{' or '.join(hint)}? (current: {roster})")
+                raise UnknownConsultant(f"{key}: unknown consultant {ref!r}; expected one of: {roster}")
+        if current and team.consultants[cid].left:
+            raise RuleViolation(f"R-RO-3: {self._label(cid)} has left the team; expected a current consultant")
+        return cid
+
+    def _names(self) -> dict[str, str]:
+        names = {cid: c.name for cid, c in self.state.consultants.items()}
+        for event in self.later_of(E.ConsultantJoined):
+            names.setdefault(event.consultant, event.name)
+        return names
+
+    def _label(self, cid: str) -> str:
+        name = self._names().get(cid)
+        return f"{cid} ({name})" if name else cid
+
+    def label(self, cid: str | None) -> str | None:
+        return None if cid is None else self._label(cid)
+
+    # -- leads, contracts, penalties
+
+    def lead(self, ref: str, key: str = "lead") -> str:
+        """A lead that had arrived by `at`; `UnknownLead` with suggestions otherwise."""
+        if ref in self.state.leads:
+            return ref
+        for event in self.later_of(E.LeadArrived):
+            if event.lead == ref:
+                raise UnknownLead(f"{key}: lead {ref!r} arrives at {self.show(event.at)}, after this event's "
+                                  f"time {self.show(self.at)}; expected a lead that had arrived by then")
+        hint = _suggest(ref, {lid: lid for lid in self.state.leads})
+        tail = f"; did you mean {' or '.join(hint)}?" if hint else "; expected a lead that has arrived in the team"
+        raise UnknownLead(f"{key}: unknown lead {ref!r}{tail}")
+
+    def contract(self, ref: str, key: str = "contract") -> str:
+        if ref in self.state.money.contracts:
+            return ref
+        for event in self.later_of(E.ContractSigned):
+            if event.contract == ref:
+                raise InputError(f"{key}: contract {ref!r} is signed at {self.show(event.at)}, after this "
+                                 f"event's time {self.show(self.at)}; expected a contract signed by then")
+        hint = _suggest(ref, {k: k for k in self.state.money.contracts})
+        tail = f"; did you mean {' or '.join(hint)}?" if hint else "; expected the id of a signed contract"
+        raise InputError(f"{key}: unknown contract {ref!r}{tail}")
+
+    # -- ids generated from the state (deterministic: a racing writer makes a retry pick again)
+
+    def taken_lead_ids(self) -> set[str]:
+        return set(self.state.leads) | {e.lead for e in self.later_of(E.LeadArrived)}
+
+    def new_lead_id(self) -> str:
+        """`L<local date>-<n>`: n = 1 + the leads of that local date so far, skipping used ids."""
+        date = self.local(self.at).date()
+        n = 1 + sum(1 for lead in self.state.leads.values() if lead.date == date)
+        taken = self.taken_lead_ids()
+        while True:
+            candidate = f"L{date:%Y%m%d}-{n:03d}"
+            if candidate not in taken:
+                return candidate
+            n += 1
+
+    def new_penalty_id(self) -> str:
+        date = self.local(self.at).date()
+        taken = set(self.state.sanctions) | {e.penalty for e in self.later_of(E.PenaltyImposed)}
+        n = 1 + sum(1 for s in self.state.sanctions.values()
+                    if not s.derived and self.local(s.start).date() == date)
+        while True:
+            candidate = f"P{date:%Y%m%d}-{n}"
+            if candidate not in taken:
+                return candidate
+            n += 1
+
+
+# --------------------------------------------------------------------------------------------
+# The loop: validate -> decide -> append, retried on conflicts
+
+
+Decide = Callable[[Context], list[dict]]
+Answer = Callable[[Context, engine.TeamState, list[E.Recorded]], dict]
+
+
+@dataclass
+class Outcome:
+    team: str
+    at: dt.datetime
+    records: list[E.Recorded]  # as stored (phone numbers as keys)
+    state: engine.TeamState  # the state at `at` including them
+    attempts: int
+    answer: dict
+    notes: list[str] = field(default_factory=list)
+
+    def to_json_dict(self) -> dict:
+        data = {"team": self.team, "at": self.answer.get("at") or _iso(self.state, self.at),
+                "events": [{"seq": r.seq, "type": r.event.type} for r in self.records],
+                "attempts": self.attempts}
+        data.update(self.answer)
+        if self.notes:
+            data["notes"] = self.notes
+        return data
+
+
+def _iso(state: engine.TeamState, moment: dt.datetime) -> str:
+    return moment.astimezone(state.tz).isoformat(timespec="seconds")
+
+
+def _catalog(team: str, state: engine.TeamState, later: list[E.Recorded]) -> C.Catalog:
+    """The import checks' view of the team, built from the folded state (no full re-read)."""
+    catalog = C.Catalog()
+    known = catalog.team(team)
+    known.policy_at = state.policies[0][0] if state.policies else None
+    for cid, c in state.consultants.items():
+        known.consultants[cid] = C.Consultant(c.seat, c.left)
+    known.leads = set(state.leads)
+    known.contracts = set(state.money.contracts)
+    known.penalties = {s.id for s in state.sanctions.values() if not s.derived}
+    catalog.load(r.event for r in sorted(later, key=lambda r: r.seq))
+    return catalog
+
+
+def _problem_error(problems: list[tuple[str, str]]) -> InputError:
+    key, message = problems[0]
+    text = "; ".join(m if m.startswith("R-") else f"{k}: {m}" for k, m in problems)
+    if message.startswith("R-"):
+        return RuleViolation(text)
+    if "unknown consultant" in message:
+        return UnknownConsultant(text)
+    if "unknown lead" in message:
+        return UnknownLead(text)
+    return InputError(text)
+
+
+def build_event(data: dict) -> E.Event:
+    try:
+        return E.parse_event({k: v for k, v in data.items() if v is not None})
+    except E.EventProblems as error:
+        raise InputError("; ".join(f"{key}: {message}" for key, message in error.problems)) from None
+
+
+def record(store: Store, team: str, decide: Decide, answer: Answer | None = None, *,
+           at: dt.datetime | None, now: dt.datetime, new_team: bool = False,
+           max_attempts: int = MAX_ATTEMPTS, sleep: Callable[[float], None] = time.sleep) -> Outcome:
+    """Validate, decide and append the events `decide` returns at `at` (default `now`).
+
+    `decide(ctx)` returns event dicts without `type`-independent keys `team` and `at` (filled in).
+    Raises an `InputError` (exit 2, nothing stored) for a mistake, `ConcurrencyConflict` when
+    other writers kept winning for `max_attempts` attempts (nothing stored either)."""
+    for attempt in range(1, max_attempts + 1):
+        head = store.head(team)
+        if head == 0 and not new_team:
+            raise UnknownTeam(f"unknown team {team!r}: no events recorded for it; start it with `ledger adopt`")
+        if at is None:
+            when = now.replace(microsecond=0)
+            later = later_events(store, team, when)
+            latest = max((r.event.at for r in later), default=None)
+            if latest is not None and latest - when <= CLOCK_SKEW:
+                # Another writer recorded a moment ago with a clock a little ahead (or won the race
+                # for this second): record at its time, after it, so that its printed answer stays
+                # true (an earlier `at` would be a late event that re-decides it, R-T-5).
+                when, later = latest, []
+        elif at.tzinfo is None or at.utcoffset() is None:
+            when = resolve_time(at, team_zone(store, team, now), now)
+            later = None
+        else:
+            when, later = at, None
+        loaded = load_state(store, team, when, head=head)
+        state = loaded.state
+        when = when.astimezone(state.tz)
+        if later is None:
+            later = later_events(store, team, when)
+        ctx = Context(store, team, when, now, state, head, later, _catalog(team, state, later))
+        events = [build_event({"team": team, "at": when.isoformat(), **data}) for data in decide(ctx)]
+        for event in events:
+            problems = ctx.catalog.check(event)
+            if problems:
+                raise _problem_error(problems)
+        try:
+            stored = store.append({team: (head, events)}).get(team, [])
+        except ConcurrencyConflict:
+            if attempt == max_attempts:
+                raise ConcurrencyConflict(
+                    f"other writers kept appending to team {team!r}; gave up after {max_attempts} "
+                    "attempts, nothing stored") from None
+            sleep(_rng.uniform(0, min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempt - 1))))
+            continue
+        after = state
+        for rec in stored:
+            after = engine.apply(after, rec)
+        last = stored[-1].seq if stored else head
+        if stored and loaded.folded + len(stored) >= SAVE_AFTER:
+            save_checkpoint(store, team, after, when, last)
+        result = answer(ctx, after, stored) if answer is not None else {}
+        return Outcome(team, when, stored, after, attempt, result, ctx.notes)
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------------------------
+# Answers
+
+
+def _lead_answer(ctx: Context, state: engine.TeamState, lead_id: str) -> dict:
+    """Who owns the lead now, by which rule, and who was passed and why (R-OW-6)."""
+    owner = queries.owner(state, lead_id)
+    lead = state.leads[lead_id]
+    names = {cid: c.name for cid, c in state.consultants.items()}
+    candidates = [{"consultant": c, "name": names.get(c), "outcome": o, "why": w} for c, o, w in lead.candidates]
+    summary = None
+    for entry in reversed(state.customers[lead.customer].timeline):
+        if entry.lead == lead_id and entry.type == "LeadArrived":
+            summary = entry.summary
+            break
+    data = {
+        "lead": lead_id,
+        "channel": lead.channel,
+        "at": _iso(state, lead.at),
+        "owner": owner["owner"],
+        "name": names.get(owner["owner"]) if owner["owner"] else None,
+        "rule": owner["rule"],
+        "disputed": owner["disputed"],
+        "phone": mask(lead.phone) if lead.phone else None,
+        "candidates": candidates,
+        "summary": summary,
+    }
+    if lead.deferred:
+        data["deferred_until"] = _iso(state, state.cal.deferral_instant(state.cal.local(lead.at)))
+    holder = next((c for c, o, _ in lead.candidates if o in ("holder", "passed normally")), None)
+    if holder is not None and holder != owner["owner"]:
+        data["turn_holder"] = holder
+    return data
+
+
+def _event_answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded]) -> dict:
+    event = stored[0].event if stored else None
+    return {"summary": describe(ctx, event) if event is not None else "nothing to record"}
+
+
+def describe(ctx: Context, event: E.Event) -> str:
+    """One line a person reads back after recording an event."""
+    label = ctx.label
+    t = event.type
+    if isinstance(event, E.PolicyAdopted):
+        extra = f" with {json.dumps(event.overrides, ensure_ascii=False)}" if event.overrides else ""
+        return f"team {event.team} adopts the {event.preset.value} policy{extra} (RULEBOOK §10)"
+    if isinstance(event, E.ConsultantJoined):
+        return f"{event.consultant} ({event.name}) joins at seat {event.seat} (R-RO-1)"
+    if isinstance(event, E.ConsultantLeft):
+        return f"{label(event.consultant)} leaves; customers stay theirs until a rule or ruling moves them (R-RO-3)"
+    if isinstance(event, E.SeatsSwapped):
+        return f"{label(event.a)} and {label(event.b)} swap seats (R-RO-2)"
+    if isinstance(event, E.ShiftAssigned):
+        return f"{label(event.consultant)} holds the {event.shift.value} shift on {event.date} (R-SH-1)"
+    if isinstance(event, E.PresenceChanged):
+        return f"{label(event.consultant)} is now {event.presence.value} (R-PR-1)"
+    if isinstance(event, E.FollowUpLogged):
+        return f"{label(event.consultant)} followed up {event.lead} ({event.direction.value}) (R-FU-1)"
+    if isinstance(event, E.ClaimMade):
+        return f"{label(event.consultant)} claims {event.lead}: {event.reason} (R-OW-7)"
+    if isinstance(event, E.RulingMade):
+        return f"ruling: {event.lead} belongs to {label(event.owner)}: {event.reason} (R-OW-0)"
+    if isinstance(event, E.CustomersLinked):
+        return f"{event.lead} and {event.other} are one customer (R-ID-1)"
+    if isinstance(event, E.CustomersUnlinked):
+        return f"{event.lead} and {event.other} are not one customer (R-ID-1)"
+    if isinstance(event, E.PenaltyImposed):
+        what = {"suspend": "suspended", "skip": f"skips {event.turns} turn(s)",
+                "throttle": f"takes {event.take} of {event.of}"}[event.kind.value]
+        span = ""
+        if event.from_ or event.until:
+            span = f" from {ctx.show(event.from_ or event.at)}" + (f" until {ctx.show(event.until)}" if event.until else "")
+        return (f"penalty {event.penalty}: {label(event.consultant)} {what} in {','.join(event.channels)}"
+                f"{span} ({event.rule}: {event.reason})")
+    if isinstance(event, E.PenaltyLifted):
+        return f"penalty {event.penalty} lifted (R-SA-9)"
+    if isinstance(event, (E.InvitationRecorded, E.VisitRecorded)):
+        noun = "invitation" if isinstance(event, E.InvitationRecorded) else "visit"
+        return f"{noun} of {event.lead} by {label(event.consultant)}"
+    if isinstance(event, E.ComplaintVerified):
+        return f"verified complaint against {label(event.consultant)}: {event.reason}"
+    if isinstance(event, (E.GradeProposed, E.GradeConfirmed)):
+        verb = "confirmed" if isinstance(event, E.GradeConfirmed) else "proposed"
+        by = f" by {label(event.consultant)}" if event.consultant else ""
+        return f"grade {event.grade.value} {verb} for {event.lead}{by} (R-FU-5)"
+    if isinstance(event, E.ContractSigned):
+        kind = f" {event.kind.value}" if event.kind else ""
+        deposit = " deposit" if event.deposit else ""
+        return f"contract {event.contract}{kind}{deposit} of {event.amount:.2f} signed for {event.lead} (R-MO-2)"
+    if isinstance(event, (E.PaymentReceived, E.LoanDisbursed, E.ContractRefunded)):
+        noun = {"PaymentReceived": "payment", "LoanDisbursed": "loan disbursement",
+                "ContractRefunded": "refund"}[t]
+        return f"{noun} of {event.amount:.2f} on contract {event.contract} (R-MO-2)"
+    if isinstance(event, E.ContractCancelled):
+        return f"contract {event.contract} cancelled (R-MO-2)"
+    if isinstance(event, E.TargetSet):
+        return f"targets of {label(event.consultant)} for {event.month}: red {event.red:.2f}, green {event.green:.2f} (R-CM-1)"
+    if isinstance(event, E.CustomerErased):
+        return f"phone number {mask(event.phone)} erased (R-ID-2)"
+    return t
+
+
+# --------------------------------------------------------------------------------------------
+# Handlers, one per command
+
+
+def arrive(store: Store, team: str, channel: str, *, at: dt.datetime | None, now: dt.datetime,
+           lead: str | None = None, phone: str | None = None, named: str | None = None,
+           prior_contact: str | None = None, taken_by: str | None = None, maker: str | None = None,
+           referrer_phone: str | None = None, callback_on: dt.date | None = None,
+           by: str | None = None, **kw: Any) -> Outcome:
+    """LeadArrived: a lead arrives; the answer is its owner, the rule and who was passed why."""
+    chosen: dict[str, str] = {}
+
+    def decide(ctx: Context) -> list[dict]:
+        if channel not in E.Channel.__members__:
+            raise InputError(f"channel: expected one of {', '.join(E.Channel.__members__)}, got {channel!r}")
+        if channel == "outbound" and maker is None:
+            raise InputError("--maker: an outbound lead needs the consultant who made it (R-CH-3)")
+        if maker is not None and channel != "outbound":
+            raise InputError("--maker: only outbound leads have a maker (R-CH-3)")
+        if referrer_phone is not None and channel != "customer_referral":
+            raise InputError("--referrer-phone: only customer_referral leads have a referrer (R-OW-1b)")
+        for key, value in (("--phone", phone), ("--referrer-phone", referrer_phone)):
+            if value is not None and not normalize(value):
+                raise InputError(f"{key}: expected a phone number with digits, got {value!r}")
+        if callback_on is not None and callback_on < ctx.local(ctx.at).date():
+            raise InputError(f"--callback-on: expected a day on or after the arrival's day "
+                             f"{ctx.local(ctx.at).date()}, got {callback_on} (R-FU-1)")
+        lead_id = lead
+        if lead_id is None:
+            lead_id = ctx.new_lead_id()
+        elif lead_id in ctx.taken_lead_ids():
+            raise InputError(f"--lead: lead {lead_id!r} has already arrived; expected a new lead id "
+                             f"(e.g. {ctx.new_lead_id()})")
+        chosen["lead"] = lead_id
+        return [{
+            "type": "LeadArrived", "lead": lead_id, "channel": channel, "phone": phone,
+            "named": ctx.consultant(named, "--named") if named else None,
+            "prior_contact": ctx.consultant(prior_contact, "--prior-contact") if prior_contact else None,
+            "taken_by": ctx.consultant(taken_by, "--taken-by") if taken_by else None,
+            "maker": ctx.consultant(maker, "--maker", current=True) if maker else None,
+            "referrer_phone": referrer_phone,
+            "callback_on": callback_on.isoformat() if callback_on else None,
+            "by": by,
+        }]
+
+    def answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded]) -> dict:
+        return _lead_answer(ctx, state, chosen["lead"])
+
+    return record(store, team, decide, answer, at=at, now=now, **kw)
+
+
+def _simple(store: Store, team: str, build: Callable[[Context], dict], *, at: dt.datetime | None,
+            now: dt.datetime, answer: Answer | None = None, **kw: Any) -> Outcome:
+    return record(store, team, lambda ctx: [build(ctx)], answer or _event_answer, at=at, now=now, **kw)
+
+
+def followup(store: Store, team: str, lead: str, by: str, *, inbound: bool = False, note: str | None = None,
+             **kw: Any) -> Outcome:
+    """FollowUpLogged (R-FU-1; an inbound contact is R-OW-3b evidence)."""
+    def build(ctx: Context) -> dict:
+        return {"type": "FollowUpLogged", "lead": ctx.lead(lead), "consultant": ctx.consultant(by, "--by"),
+                "direction": "inbound" if inbound else "outbound", "note": note}
+
+    def answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded]) -> dict:
+        data = _event_answer(ctx, state, stored)
+        found = queries.owner(state, lead)
+        data.update({"lead": lead, "owner": found["owner"], "rule": found["rule"], "disputed": found["disputed"]})
+        if found["owner"] != stored[0].event.consultant:
+            ctx.notes.append(f"{ctx.label(stored[0].event.consultant)} is not the owner "
+                             f"{ctx.label(found['owner'])}: this does not meet the owner's duty (R-FU-1)")
+        return data
+
+    return _simple(store, team, build, answer=answer, **kw)
+
+
+def _owner_answer(lead: str) -> Answer:
+    def answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded]) -> dict:
+        data = _event_answer(ctx, state, stored)
+        found = queries.owner(state, lead)
+        data.update({"lead": lead, "owner": found["owner"], "rule": found["rule"], "disputed": found["disputed"]})
+        return data
+    return answer
+
+
+def claim(store: Store, team: str, lead: str, by: str, reason: str, **kw: Any) -> Outcome:
+    """ClaimMade (R-OW-7): shown next to the derived owner, never an override."""
+    return _simple(store, team, lambda ctx: {
+        "type": "ClaimMade", "lead": ctx.lead(lead), "consultant": ctx.consultant(by, "--by"), "reason": reason,
+    }, answer=_owner_answer(lead), **kw)
+
+
+def rule(store: Store, team: str, lead: str, owner: str, reason: str, by: str | None = None, **kw: Any) -> Outcome:
+    """RulingMade (R-OW-0)."""
+    return _simple(store, team, lambda ctx: {
+        "type": "RulingMade", "lead": ctx.lead(lead), "owner": ctx.consultant(owner, "--owner", current=True),
+        "reason": reason, "by": by,
+    }, answer=_owner_answer(lead), **kw)
+
+
+def penalize(store: Store, team: str, consultant: str, *, kind: str, channels: list[str], rule_id: str,
+             reason: str, turns: int | None = None, take: int | None = None, of: int | None = None,
+             start: dt.datetime | None = None, until: dt.datetime | None = None, penalty: str | None = None,
+             by: str | None = None, **kw: Any) -> Outcome:
+    """PenaltyImposed (R-SA-1 suspend, R-SA-2 skip, R-SA-3 throttle)."""
+    def build(ctx: Context) -> dict:
+        for name in channels:
+            if name != "*" and name not in E.Channel.__members__:
+                hint = _suggest(name, {c: c for c in E.Channel.__members__})
+                raise InputError(f"--channels: unknown channel {name!r}"
+                                 + (f"; did you mean {' or '.join(hint)}?" if hint else
+                                    f"; expected some of {', '.join(E.Channel.__members__)} or *"))
+        pid = penalty or ctx.new_penalty_id()
+        return {"type": "PenaltyImposed", "penalty": pid, "consultant": ctx.consultant(consultant),
+                "kind": kind, "channels": channels,
+                "from": resolve_time(start, ctx.tz, ctx.at).isoformat() if start else None,
+                "until": resolve_time(until, ctx.tz, ctx.at).isoformat() if until else None,
+                "turns": turns, "take": take, "of": of, "rule": rule_id, "reason": reason, "by": by}
+
+    def answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded]) -> dict:
+        data = _event_answer(ctx, state, stored)
+        data["penalty"] = stored[0].event.penalty
+        return data
+
+    return _simple(store, team, build, answer=answer, **kw)
+
+
+def lift(store: Store, team: str, penalty: str, by: str | None = None, **kw: Any) -> Outcome:
+    """PenaltyLifted (R-SA-9)."""
+    def build(ctx: Context) -> dict:
+        found = ctx.state.sanctions.get(penalty)
+        if found is None:
+            for event in ctx.later_of(E.PenaltyImposed):
+                if event.penalty == penalty:
+                    raise InputError(f"penalty {penalty!r} is imposed at {ctx.show(event.at)}, after this "
+                                     f"event's time {ctx.show(ctx.at)}")
+            live = {s.id: f"{s.id} ({s.consultant}, {s.rule})" for s in ctx.state.sanctions.values()
+                    if s.live(ctx.at) and not s.derived}
+            hint = _suggest(penalty, live)
+            shown = ", ".join(live.values()) or "none"
+            raise InputError(f"unknown penalty {penalty!r}; " + (f"did you mean {' or '.join(hint)}?" if hint
+                                                                 else f"penalties in force: {shown}"))
+        if found.derived:
+            raise RuleViolation(f"R-SA-9: {penalty} is derived by {found.rule}, not imposed by a penalty "
+                                "event; only imposed penalties can be lifted from the command line")
+        if found.lifted_at is not None and found.lifted_at <= ctx.at:
+            raise RuleViolation(f"R-SA-9: penalty {penalty} was already lifted at {ctx.show(found.lifted_at)}")
+        if found.until is not None and found.until <= ctx.at:
+            raise RuleViolation(f"R-SA-9: penalty {penalty} already ended at {ctx.show(found.until)}; nothing to lift")
+        if found.kind == "skip" and found.turns_left <= 0:
+            raise RuleViolation(f"R-SA-9: penalty {penalty} (a skip) is used up; nothing to lift")
+        return {"type": "PenaltyLifted", "penalty": penalty, "by": by}
+
+    return _simple(store, team, build, **kw)
+
+
+def presence(store: Store, team: str, consultant: str, state_name: str, **kw: Any) -> Outcome:
+    """PresenceChanged (R-PR-1)."""
+    return _simple(store, team, lambda ctx: {
+        "type": "PresenceChanged", "consultant": ctx.consultant(consultant, current=True), "presence": state_name,
+    }, **kw)
+
+
+def parse_day(text: str, today: dt.date) -> dt.date:
+    """YYYY-MM-DD, or today / tomorrow / yesterday (local to the team)."""
+    words = {"today": 0, "tomorrow": 1, "yesterday": -1, "今天": 0, "明天": 1, "昨天": -1}
+    if text.strip().lower() in words:
+        return today + dt.timedelta(days=words[text.strip().lower()])
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"expected a date YYYY-MM-DD (or today/tomorrow), got {text!r}") from None
+
+
+def shift(store: Store, team: str, consultant: str, day: str, shift_name: str, **kw: Any) -> Outcome:
+    """ShiftAssigned (R-SH-1): early and late have one holder a day; overtime several."""
+    def build(ctx: Context) -> dict:
+        date = parse_day(day, ctx.local(ctx.at).date())
+        cid = ctx.consultant(consultant, current=True)
+        if shift_name in ("early", "late"):
+            held = ctx.state.shifts.get(date, {}).get(shift_name)
+            if held and held != cid:
+                ctx.notes.append(f"{ctx.label(cid)} replaces {ctx.label(held)} as the {shift_name} holder "
+                                 f"on {date} (R-SH-1)")
+        return {"type": "ShiftAssigned", "consultant": cid, "date": date.isoformat(), "shift": shift_name}
+
+    return _simple(store, team, build, **kw)
+
+
+def join(store: Store, team: str, consultant: str, name: str, seat: int | None = None, **kw: Any) -> Outcome:
+    """ConsultantJoined (R-RO-1); the seat defaults to the one after the highest taken."""
+    def build(ctx: Context) -> dict:
+        chosen = seat
+        if chosen is None:
+            seats = [c.seat for c in ctx.catalog.team(ctx.team).consultants.values() if not c.left]
+            chosen = max(seats, default=0) + 1
+        return {"type": "ConsultantJoined", "consultant": consultant, "name": name, "seat": chosen}
+
+    return _simple(store, team, build, **kw)
+
+
+def leave(store: Store, team: str, consultant: str, **kw: Any) -> Outcome:
+    """ConsultantLeft (R-RO-3)."""
+    return _simple(store, team, lambda ctx: {"type": "ConsultantLeft", "consultant": ctx.consultant(consultant)},
+                   **kw)
+
+
+def swap(store: Store, team: str, a: str, b: str, **kw: Any) -> Outcome:
+    """SeatsSwapped (R-RO-2): only two consultants adjacent in the current seat order."""
+    def build(ctx: Context) -> dict:
+        first, second = ctx.consultant(a, "A"), ctx.consultant(b, "B")
+        problems = ctx.catalog.check(build_event({"type": "SeatsSwapped", "team": ctx.team,
+                                                  "at": ctx.at.isoformat(), "a": first, "b": second}))
+        if problems:
+            raise _problem_error(problems)
+        ctx.catalog = _catalog(ctx.team, ctx.state, ctx.later)  # the check applied it; start clean
+        engine.check_swap(ctx.state, first, second)
+        return {"type": "SeatsSwapped", "a": first, "b": second}
+
+    return _simple(store, team, build, **kw)
+
+
+def link(store: Store, team: str, lead: str, other: str, *, unlink: bool = False, **kw: Any) -> Outcome:
+    """CustomersLinked / CustomersUnlinked (R-ID-1)."""
+    def build(ctx: Context) -> dict:
+        first, second = ctx.lead(lead), ctx.lead(other, "OTHER")
+        if first == second:
+            raise InputError(f"OTHER: expected a lead other than {first!r}")
+        same = ctx.state.leads[first].customer == ctx.state.leads[second].customer
+        if same and not unlink:
+            ctx.notes.append(f"{first} and {second} were already one customer")
+        if not same and unlink:
+            raise InputError(f"{first} and {second} are not one customer; nothing to unlink (R-ID-1)")
+        return {"type": "CustomersUnlinked" if unlink else "CustomersLinked", "lead": first, "other": second}
+
+    return _simple(store, team, build, answer=_owner_answer(lead), **kw)
+
+
+def grade(store: Store, team: str, lead: str, grade_name: str, *, confirm: bool = False, by: str | None = None,
+          **kw: Any) -> Outcome:
+    """GradeProposed / GradeConfirmed (R-FU-5): a proposal shows; a confirmation takes effect."""
+    def build(ctx: Context) -> dict:
+        lid = ctx.lead(lead)
+        who = ctx.consultant(by, "--by") if by else None
+        if who is None and not confirm:
+            who = ctx.state.customer_of(lid).owner
+        return {"type": "GradeConfirmed" if confirm else "GradeProposed", "lead": lid, "grade": grade_name,
+                "consultant": who}
+
+    return _simple(store, team, build, **kw)
+
+
+def _amount(text: str | Decimal, key: str) -> Decimal:
+    try:
+        return E._amount(text)
+    except ValueError as error:
+        raise InputError(f"{key}: {error}") from None
+
+
+def sign(store: Store, team: str, contract: str, lead: str, amount: str, *, kind: str | None = None,
+         deposit: bool = False, **kw: Any) -> Outcome:
+    """ContractSigned (R-MO-2, R-MO-3: credited to the customer's owner at signing)."""
+    def build(ctx: Context) -> dict:
+        lid = ctx.lead(lead, "--lead")
+        value = _amount(amount, "--amount")
+        cust = ctx.state.customer_of(lid)
+        if cust.owner is None:
+            raise RuleViolation(f"R-MO-3: the customer of {lid} has no owner at {ctx.show(ctx.at)} "
+                                f"({cust.rule or 'unowned'}); record a ruling (ledger rule) first, "
+                                "or the contract credits nobody")
+        return {"type": "ContractSigned", "contract": contract, "lead": lid, "amount": f"{value:.2f}",
+                "kind": kind, "deposit": True if deposit else None}
+
+    def answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded]) -> dict:
+        data = _event_answer(ctx, state, stored)
+        facts = state.money.contracts.get(contract)
+        if facts is not None:
+            data["credits"] = [{"consultant": c.consultant, "share": str(c.share), "rule": c.rule} for c in facts.credits]
+        return data
+
+    return _simple(store, team, build, answer=answer, **kw)
+
+
+def money(store: Store, team: str, contract: str, amount: str | None, *, kind: str, **kw: Any) -> Outcome:
+    """PaymentReceived / LoanDisbursed / ContractRefunded / ContractCancelled (R-MO-2)."""
+    def build(ctx: Context) -> dict:
+        kid = ctx.contract(contract, "CONTRACT")
+        facts = ctx.state.money.contracts[kid]
+        held = ctx.state.contracts[kid]
+        if held.cancelled:
+            raise RuleViolation(f"R-MO-2: contract {kid} is cancelled; no {_MONEY_NOUN[kind]} can follow")
+        data: dict[str, Any] = {"type": kind, "contract": kid}
+        if kind != "ContractCancelled":
+            value = _amount(amount or "", "AMOUNT")
+            if value <= 0:
+                raise InputError(f"AMOUNT: expected an amount above 0.00, got {value:.2f}")
+            if kind == "ContractRefunded" and held.refunded + value > facts.amount:
+                raise RuleViolation(f"R-MO-2: a refund of {value:.2f} would exceed contract {kid}'s amount "
+                                    f"{facts.amount:.2f} (already refunded {held.refunded:.2f})")
+            data["amount"] = f"{value:.2f}"
+        return data
+
+    return _simple(store, team, build, **kw)
+
+
+_MONEY_NOUN = {"PaymentReceived": "payment", "LoanDisbursed": "disbursement", "ContractRefunded": "refund",
+               "ContractCancelled": "cancellation"}
+
+
+def target(store: Store, team: str, consultant: str, month: str, red: str, green: str, **kw: Any) -> Outcome:
+    """TargetSet (R-CM-1)."""
+    return _simple(store, team, lambda ctx: {
+        "type": "TargetSet", "consultant": ctx.consultant(consultant), "month": month,
+        "red": f"{_amount(red, '--red'):.2f}", "green": f"{_amount(green, '--green'):.2f}",
+    }, **kw)
+
+
+def activity(store: Store, team: str, lead: str, by: str, *, kind: str, **kw: Any) -> Outcome:
+    """InvitationRecorded / VisitRecorded (R-SA-7, R-SA-8 metrics)."""
+    return _simple(store, team, lambda ctx: {
+        "type": kind, "lead": ctx.lead(lead), "consultant": ctx.consultant(by, "--by"),
+    }, **kw)
+
+
+def complaint(store: Store, team: str, consultant: str, reason: str, by: str | None = None, **kw: Any) -> Outcome:
+    """ComplaintVerified (R-SA-8: a skip on the policy's channels)."""
+    return _simple(store, team, lambda ctx: {
+        "type": "ComplaintVerified", "consultant": ctx.consultant(consultant), "reason": reason, "by": by,
+    }, **kw)
+
+
+def erase_phone(store: Store, team: str, phone: str, **kw: Any) -> Outcome:
+    """CustomerErased (R-ID-2): the clear number leaves the store; answers stay unchanged."""
+    def build(ctx: Context) -> dict:
+        if not normalize(phone):
+            raise InputError(f"PHONE: expected a phone number with digits, got {phone!r}")
+        wanted = identity(ctx.store.phone_key(phone))
+        phones = [lead.phone for lead in ctx.state.leads.values()]
+        phones += [e.phone for e in ctx.later_of(E.LeadArrived)]
+        if not any(p and identity(p) == wanted for p in phones):
+            raise InputError(f"PHONE: no lead of team {ctx.team} has the number {mask(phone)}; nothing to erase")
+        return {"type": "CustomerErased", "phone": phone}
+
+    return _simple(store, team, build, **kw)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`key=value`; the value is read as JSON when it is JSON (decimals as strings), else as text."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"--override: expected key=value (e.g. day_end=17:00), got {text!r}")
+    try:
+        value = json.loads(raw, parse_float=str)
+    except ValueError:
+        value = raw
+    return key.strip(), value
+
+
+def adopt(store: Store, team: str, preset: str, *, overrides: Iterable[str] = (), timezone: str | None = None,
+          **kw: Any) -> Outcome:
+    """PolicyAdopted (RULEBOOK §10): a team's first event; a later one replaces the whole policy."""
+    parsed = dict(parse_override(item) for item in overrides)
+
+    def build(ctx: Context) -> dict:
+        return {"type": "PolicyAdopted", "preset": preset, "overrides": parsed or None, "timezone": timezone}
+
+    return _simple(store, team, build, new_team=True, **kw)
