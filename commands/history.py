@@ -9,7 +9,6 @@ folds only the events recorded after the nearest checkpoint, whatever the length
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 
 from ledger.errors import UnknownTeam
 from ledger.events import Recorded
@@ -40,8 +39,15 @@ def state_at(store: Store, team: str, at: dt.datetime) -> engine.TeamState:
         state, after = None, None
     else:
         after, blob = found
-        state = pickle.loads(blob)
+        state = engine.load_checkpoint(blob)
     records = store.read_by_time(team, after_key=after, until=at)
+    try:
+        return _fold(store, team, state, records, at, head)
+    except engine.NeedsFullReplay:  # a link re-decides earlier leads (R-ID-1): from scratch
+        return _fold(store, team, None, store.read_by_time(team, after_key=None, until=at), at, head)
+
+
+def _fold(store: Store, team: str, state, records: list[Recorded], at: dt.datetime, head: int):
     folded = 0
     for start in range(0, len(records), CHECKPOINT_EVERY):
         chunk = records[start : start + CHECKPOINT_EVERY]
@@ -54,16 +60,17 @@ def state_at(store: Store, team: str, at: dt.datetime) -> engine.TeamState:
                 _save(store, team, state, head)
                 folded = 0
     if state is None:  # nothing recorded by `at`: the empty history
-        state = engine.replay([], until=at)
-    state = engine.advance(state, at)
+        return engine.replay([], until=at)
     if folded >= CHECKPOINT_EVERY // 4:
+        # At the last folded event, not at `at`: a checkpoint at a later moment (say "now") would
+        # be dropped by the next event appended before that moment.
         _save(store, team, state, head)
-    return state
+    return engine.advance(state, at)
 
 
 def _save(store: Store, team: str, state: engine.TeamState, head: int) -> None:
     """Leave a checkpoint, unless an event recorded after `head` already made it stale."""
-    blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    blob = engine.dump_checkpoint(state)
     store.put_checkpoint(team, (state.clock, CHECKPOINT_SEQ), blob, head=head)
 
 

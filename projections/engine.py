@@ -220,6 +220,25 @@ class Customer:
     grade_at: dt.datetime | None = None
     moved_at: dt.datetime | None = None  # last R-FU-2 reassignment
 
+    # A checkpoint keeps each timeline as its own pickle, unpickled only when it is read: most
+    # customers of a long history are never explained or touched again, so loading stays cheap.
+    def __getstate__(self) -> dict:
+        data = self.__dict__.copy()
+        if "timeline" in data:
+            data["_timeline_blob"] = pickle.dumps(data.pop("timeline"), protocol=pickle.HIGHEST_PROTOCOL)
+        return data
+
+    def __setstate__(self, data: dict) -> None:
+        self.__dict__.update(data)
+
+    def __getattr__(self, name: str):
+        if name == "timeline":
+            blob = self.__dict__.pop("_timeline_blob", None)
+            timeline = pickle.loads(blob) if blob is not None else []
+            self.__dict__["timeline"] = timeline
+            return timeline
+        raise AttributeError(name)
+
 
 @dataclass
 class ContractState:
@@ -251,6 +270,10 @@ class Route:
 
 class TeamState:
     """All derived state of one team; plain data, picklable as a checkpoint."""
+
+    # Observers (the persisted read models, projections.models) set a set here: every customer
+    # whose timeline grows -- every change of its owner, rule, claims or disputes -- is added.
+    touched: set | None = None
 
     def __init__(self, team: str | None = None):
         self.team = team
@@ -301,6 +324,8 @@ class TeamState:
     @property
     def records(self) -> list:
         """Every record folded so far, in key order (kept for re-folds: links, late events)."""
+        if self.__dict__.get("records_dropped"):
+            raise NeedsFullReplay("this state was restored from a light checkpoint without its records")
         if self._packed:
             unpacked = [E.Recorded(seq, E.parse_event(json.loads(text))) for seq, text in self._packed]
             self._records = unpacked + self._records
@@ -331,6 +356,23 @@ class TeamState:
     def active(self, cid: str) -> bool:
         c = self.consultants.get(cid)
         return c is not None and c.left_at is None
+
+
+class NeedsFullReplay(Exception):
+    """A state restored by `load_checkpoint` holds no records, so it cannot re-fold by itself
+    (a link, or an event earlier than its clock): replay from the full history instead."""
+
+
+def dump_checkpoint(state: TeamState) -> bytes:
+    """A light checkpoint: the state without the records it folded (the store has them)."""
+    data = state.__dict__.copy()
+    data["_packed"], data["_records"], data["records_dropped"] = [], [], True
+    with _no_gc():
+        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_checkpoint(blob: bytes) -> TeamState:
+    return _restore(blob)
 
 
 def _restore(blob: bytes) -> "TeamState":
@@ -1397,6 +1439,8 @@ def _lead_summary(state, ev, owner, rule, previous, route) -> str:
 
 def _timeline(state: TeamState, cust: Customer, at: dt.datetime, seq: int | None, kind: str, summary: str,
               rule: str | None, lead: str | None = None, rests=(), candidates=()) -> None:
+    if state.touched is not None:
+        state.touched.add(cust.id)
     cust.timeline.append(Entry(at, seq, kind, summary, cust.owner, rule, lead, tuple(rests), tuple(candidates)))
 
 
