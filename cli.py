@@ -1034,6 +1034,14 @@ def owner_command(lead: str, opts: StoreOptions) -> None:
     """
     from projections import queries
 
+    if opts.json:  # the persisted model when it can answer (issue 6), else the fold
+        from commands.read_models import owner_text
+
+        with opts.open_store() as store:
+            team = opts.resolve_team(store)
+            text = owner_text(store, team, lead, _moment(opts, store, team))
+        if text is not None:
+            return click.echo(text)
     _, state = _team_state(opts)
     answer = queries.owner(state, lead)
     if opts.json:
@@ -1089,13 +1097,19 @@ def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
     first, last = _date(date_from, "--from"), _date(date_to, "--to")
     if last < first:
         raise InputError(f"--to {date_to} is before --from {date_from}")
+    if opts.json:  # the persisted model when current (issue 6), else the fold
+        from commands.read_models import turns_text
+
+        with opts.open_store() as store:
+            text = turns_text(store, opts.resolve_team(store), first, last)
+        if text is not None:
+            return click.echo(text)
+    from commands.history import state_at, team_zone
+
     with opts.open_store() as store:
         team = opts.resolve_team(store)
-        from commands.history import state_at
-
-        probe = state_at(store, team, _end_of_date(store, team, first, first))
-        end = probe.cal.end_of_day(last) if hasattr(probe, "cal") else None
-        state = state_at(store, team, end)
+        following = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), team_zone(store, team))
+        state = state_at(store, team, following - dt.timedelta(microseconds=1))
     answer = queries.turns(state, first, last)
     if opts.json:
         return _emit_json(answer)
@@ -1110,12 +1124,6 @@ def _date(text: str, option: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise InputError(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _end_of_date(store, team: str, date: dt.date, _unused=None) -> dt.datetime:
-    """A moment early enough to learn the team's zone: the first event's time."""
-    records = store.read_by_time(team, after_key=None, until=None)
-    return records[0].event.at if records else _now()
 
 
 @main.command("sanctions")
@@ -1241,12 +1249,18 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
 
     first = _date(month + "-01", "--month") if len(month) == 7 else _date(month, "--month")
     following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    if opts.json and len(month) == 7:  # the persisted model when current (issue 6), else the fold
+        from commands.read_models import commission_text
+
+        with opts.open_store() as store:
+            text = commission_text(store, opts.resolve_team(store), month)
+        if text is not None:
+            return click.echo(text)
+    from commands.history import state_at, team_zone
+
     with opts.open_store() as store:
         team = opts.resolve_team(store)
-        from commands.history import state_at
-
-        probe = state_at(store, team, _end_of_date(store, team, first))
-        month_end = dt.datetime.combine(following, dt.time(0), probe.tz) - dt.timedelta(microseconds=1)
+        month_end = dt.datetime.combine(following, dt.time(0), team_zone(store, team)) - dt.timedelta(microseconds=1)
         state = state_at(store, team, month_end)
     answer = statements(state.money, state.policies, state.tz, month)
     if opts.json:
@@ -1332,6 +1346,108 @@ def demo_command(fixture: str | None, at_text: str, db: str | None) -> None:
         later = ["--team", team, "--at", "2026-11-17T12:00:00+08:00"] + (["--db", db] if db else [])
         console.rule(f"{dispute} after the supervisor's ruling")
         ctx.invoke(owner_command, **owner_command.make_context("owner", [dispute] + later, parent=ctx).params)
+
+
+# -- read models and the nightly rebuild (issue 6) ------------------------------------------------
+
+
+def _models_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        db_option,
+        click.option("--team", "teams", multiple=True, metavar="TEAM", help="Only this team (repeatable)."),
+        click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Teams processed at once, each in its own process."),
+        click.option("--shard", metavar="I/N", help="Only the teams whose stable hash mod N is I (several machines)."),
+        click.option("--json", "as_json", is_flag=True, help="Quiet; print a JSON summary on standard output."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _run_models(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | None, as_json: bool,
+                swap: bool) -> Any:
+    from commands.rebuild import parse_shard, run, select_teams
+    from ledger.errors import UnknownTeam
+
+    shard_spec = parse_shard(shard)
+    opts = StoreOptions(db, None, as_json, None)
+    with opts.open_store() as store:
+        known = store.teams()
+    unknown = [t for t in teams if t not in known]
+    if unknown:
+        raise UnknownTeam(f"unknown team {unknown[0]!r}; the store holds: {', '.join(known) or 'none'}")
+    chosen = select_teams(known, teams, shard_spec)
+    from ledger.store import DEFAULT_URL
+
+    url = db or DEFAULT_URL  # each worker process opens its own store
+    verb = "Rebuilding" if swap else "Verifying"
+    if as_json or not sys.stderr.isatty():
+        return run(url, chosen, swap=swap, jobs=jobs)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    speed = TextColumn("{task.fields[rate]}")
+    with Progress(TextColumn(f"{verb} {len(chosen)} team(s)"), BarColumn(), MofNCompleteColumn(), speed,
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(verb, total=None, rate="")
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            rate = bar.tasks[0].speed
+            bar.update(task, rate=f"{rate:,.0f} events/s" if rate else "")
+
+        return run(url, chosen, swap=swap, jobs=jobs, on_start=lambda total: bar.update(task, total=total),
+                   on_progress=advance)
+
+
+def _report_models(summary: Any, as_json: bool, verb: str) -> None:
+    if as_json:
+        return _emit_json(summary.to_json_dict())
+    data = summary.to_json_dict()
+    rate = f"{data['events_per_second']:,.0f} events/s" if data["events_per_second"] else "-"
+    click.echo(f"{verb} {len(summary.teams)} team(s), {summary.events} events in {data['seconds']} s ({rate}); "
+               f"{len(summary.drift)} drift item(s)")
+    if summary.drift:
+        table = _table("Drift (live model vs rebuilt from the log)", ["team", "model", "key", "at", "live", "rebuilt", "rule"])
+        for d in summary.drift:
+            show = lambda v: "-" if v is None else (v if isinstance(v, str) else __import__("json").dumps(v, ensure_ascii=False))  # noqa: E731
+            table.add_row(d["team"], d["model"], show(d["key"]), d["at"] or "-", show(d["live"]), show(d["rebuilt"]),
+                          d["rule"] or "-")
+        _console().print(table)
+
+
+@main.command("rebuild")
+@_models_options
+def rebuild_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | None, as_json: bool) -> None:
+    """Replay the log into fresh read models, report drift from the live ones, then swap them in.
+
+    Each team is folded from its events (read a page at a time) into a shadow generation of the
+    models, compared with the live one (owners over time, turn counts, sanctions, commission),
+    then made live in one transaction. Killed at any point, the live models are untouched and
+    the next run completes. Drift is reported, not an error (exit 0); see `ledger verify`.
+
+    \b
+    Example (nightly, see docs/OPERATIONS.md):
+      ledger rebuild --jobs 2 --json
+      ledger rebuild --shard 0/3 --jobs 4 --json     # machine 1 of 3 sharing one PostgreSQL
+    """
+    summary = _run_models(db, teams, jobs, shard, as_json, swap=True)
+    _report_models(summary, as_json, "Rebuilt")
+
+
+@main.command("verify")
+@_models_options
+def verify_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | None, as_json: bool) -> None:
+    """Replay the log and compare with the live read models, without swapping; exit 1 on drift.
+
+    \b
+    Example:
+      ledger verify --team renda --json
+    """
+    summary = _run_models(db, teams, jobs, shard, as_json, swap=False)
+    _report_models(summary, as_json, "Verified")
+    if summary.drift:
+        click.get_current_context().exit(1)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ folds only the events recorded after the nearest checkpoint, whatever the length
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from ledger.errors import UnknownTeam
 from ledger.events import Recorded
@@ -27,6 +28,22 @@ def latest_at(store: Store, team: str) -> dt.datetime:
     if latest is None:
         raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
     return latest
+
+
+def team_zone(store: Store, team: str) -> ZoneInfo:
+    """The team's time zone as its first policy sets it (R-T-1; a team's first event is a
+    PolicyAdopted), for turning the dates and months people ask about into moments."""
+    first = store.read(team, limit=1)
+    if not first:
+        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+    return ZoneInfo(build_policy_zone(first[0].event))
+
+
+def build_policy_zone(event) -> str:
+    from ledger.events import PolicyAdopted
+    from ledger.policy import policy_of
+
+    return policy_of(event).timezone if isinstance(event, PolicyAdopted) else "Asia/Shanghai"
 
 
 def state_at(store: Store, team: str, at: dt.datetime) -> engine.TeamState:
