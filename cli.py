@@ -826,13 +826,13 @@ _SHORT_CHANNEL = {"hq_referral": "hq_ref", "internal_referral": "int_ref", "conf
 _SHORT_STATUS = {"busy_new": "busy+1", "suspended": "susp", "throttled": "thr", "held": "hold"}
 
 
-def _cell(row: dict, mode: str):
+def _cell(row: dict, mode: str, width: int = 1):
     from rich.text import Text
 
     text = Text(no_wrap=True)
     text.append("▸" if row["up"] else " ", style="bold")
     if row.get("rank"):
-        text.append(f"{row['rank']}", style="dim")
+        text.append(f"{row['rank']:>{width}}", style="dim")
         text.append(" ")
     if row["next"]:
         text.append("NEXT", style="bold black on green")
@@ -867,7 +867,7 @@ def _render_board(data: dict) -> None:
     cells: dict[str, dict[str, Any]] = {}
     for c in channels:
         for row in c["order"]:
-            cells.setdefault(row["consultant"], {})[c["channel"]] = _cell(row, c["mode"])
+            cells.setdefault(row["consultant"], {})[c["channel"]] = _cell(row, c["mode"], len(str(len(c["order"]))))
     for person in data["consultants"]:
         if person["left"]:
             continue
@@ -889,18 +889,20 @@ def _render_board(data: dict) -> None:
     if shared:
         legend += "  (" + ", ".join(f"{name} uses the walk_in queue" for name in shared) + ")"
     console.print(legend, style="dim")
-    why: dict[tuple[str, str], list[str]] = {}
-    names: dict[str, str] = {}
+    # Who would be passed for each channel's next lead, grouped: one line per reason and channels.
+    where: dict[tuple[str, str], list[str]] = {}
     for c in channels:
         for p in c["passed"]:
-            why.setdefault((p["consultant"], p["why"]), []).append(_SHORT_CHANNEL.get(c["channel"], c["channel"]))
-            names[p["consultant"]] = p.get("name") or ""
-    if why:
+            label = f"{p['consultant']} {p.get('name') or ''}".strip()
+            where.setdefault((label, p["why"]), []).append(_SHORT_CHANNEL.get(c["channel"], c["channel"]))
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for (label, reason), names in where.items():
+        scope = "every channel" if len(names) == len(channels) else ", ".join(names)
+        grouped.setdefault((reason, scope), []).append(label)
+    if grouped:
         console.print(Text("passed for the next lead", style="bold"))
-        everywhere = len(channels)
-        for (cid, reason), where in why.items():
-            scope = "every channel" if len(where) == everywhere else ", ".join(where)
-            console.print(Text.assemble(f"  {cid} {names[cid]}  ", (reason, "yellow"), f"  — {scope}"))
+        for (reason, scope), labels in grouped.items():
+            console.print(Text.assemble("  ", (reason, "yellow"), f" [{scope}]: ", ", ".join(labels)))
     shifts = data["shifts"]
 
     def holder(h: dict | None) -> Text:

@@ -7,13 +7,19 @@ the file is then validated again against the new state and retried.
 """
 from __future__ import annotations
 
+import gc
 import json
 import pickle
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
+
+from orjson import loads as _orjson_loads
 
 from ledger.errors import ConcurrencyConflict, LineError
+from ledger.codec import accept_event
 from ledger.events import Event, EventProblems, parse_event
 from ledger.store import Store
 from projections.catalog import Catalog
@@ -41,24 +47,52 @@ def _no_constants(name: str) -> None:
     raise ValueError(f"{name} is not a number; expected finite JSON numbers")
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
+def _parse_line(text: str) -> Event:
+    """One stripped, non-comment line as an event. Raises ValueError (not JSON) or EventProblems.
+
+    Fast path: orjson, and `ledger.codec.accept_event` for plainly valid events. Whatever
+    orjson would read differently from `json.loads(parse_float=Decimal)` (floats, big numbers,
+    nested values, NaN, lone surrogates, errors) takes the json path, so messages are the same."""
+    try:
+        data = _orjson_loads(text)
+    except ValueError:
+        data = None
+    if type(data) is dict and all(type(value) in _PLAIN for value in data.values()):
+        event = accept_event(data)
+        return event if event is not None else parse_event(data)
+    return parse_event(json.loads(text, parse_float=Decimal, parse_constant=_no_constants))
+
+
 def parse_lines(lines: Iterable[str]) -> tuple[list[tuple[int, Event]], list[tuple[int, str, str]]]:
     """The valid events with their line numbers, and the problems of the other lines."""
     events: list[tuple[int, Event]] = []
     problems: list[tuple[int, str, str]] = []
+    for number, event, found in _parsed(lines):
+        if event is not None:
+            events.append((number, event))
+        else:
+            problems.extend(found)
+    return events, problems
+
+
+def _parsed(lines: Iterable[str]) -> Iterator[tuple[int, Event | None, list[tuple[int, str, str]]]]:
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
         try:
-            data = json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
-        except ValueError as error:
-            problems.append((number, "(line)", f"expected one JSON object per line: {error}"))
-            continue
-        try:
-            events.append((number, parse_event(data)))
+            yield number, _parse_line(text), []
         except EventProblems as error:
-            problems.extend((number, key or "(line)", message) for key, message in error.problems)
-    return events, problems
+            yield number, None, [(number, key or "(line)", message) for key, message in error.problems]
+        except ValueError as error:
+            try:  # the message of the json module, as before the fast path
+                json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+            except ValueError as json_error:
+                error = json_error
+            yield number, None, [(number, "(line)", f"expected one JSON object per line: {error}")]
 
 
 def split_lines(text: str) -> list[str]:
@@ -66,70 +100,119 @@ def split_lines(text: str) -> list[str]:
     return text.split("\n")
 
 
+def iter_lines(text: str) -> Iterator[str]:
+    """`split_lines` without the list: one line at a time."""
+    start = 0
+    find = text.find
+    while True:
+        end = find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
+
+
+# Lines validated and appended at a time: memory stays bounded whatever the file's size.
+CHUNK = 4000
+
+
 def import_file(store: Store, source: str | Iterable[str], source_name: str = "input") -> ImportSummary:
-    """Import one event file: all or nothing, across teams. Raises `LineError` (exit 2)."""
-    lines = split_lines(source) if isinstance(source, str) else source
-    events, problems = parse_lines(lines)
+    """Import one event file: all or nothing, across teams. Raises `LineError` (exit 2).
+
+    The file is read, validated and appended a chunk at a time inside ONE transaction that holds
+    the appenders' lock from the start (`Store.import_session`): any bad line rolls it all back."""
+    if not isinstance(source, (str, list, tuple)):
+        source = list(source)  # read again if a racing writer makes us retry
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        summary, batches, check_problems = _plan(store, events, source_name)
-        all_problems = sorted(problems + check_problems, key=lambda p: p[0])
-        if all_problems:
-            raise LineError(all_problems, source_name)
-        if not batches:
-            return summary
+        lines = iter_lines(source) if isinstance(source, str) else source
         try:
-            recorded = store.append(batches)
+            summary, appended = _import(store, lines, source_name)
         except ConcurrencyConflict:
             if attempt == MAX_ATTEMPTS:
                 raise ConcurrencyConflict(
                     f"{source_name}: other writers kept appending to the same teams; "
                     f"gave up after {MAX_ATTEMPTS} attempts, nothing stored") from None
             continue
-        summary.appended = {team: len(items) for team, items in recorded.items()}
-        summary.heads = {team: items[-1].seq for team, items in recorded.items() if items}
+        if appended:
+            from .read_models import maintain_quietly  # the read models (issue 6)
+
+            maintain_quietly(store, appended)
         return summary
     raise AssertionError("unreachable")
 
 
-# Keep the catalog once this many events were read past the kept one.
-CATALOG_EVERY = 2000
+@dataclass
+class _Team:
+    start: int  # head before the import
+    head: int  # head including this import's chunks so far
+    lines: array = field(default_factory=lambda: array("q"))  # line of each appended event
 
 
-def _load_catalog(store: Store, catalog: Catalog, team: str) -> int:
-    """Load the team's catalog: the kept one plus the events recorded after it. Returns the head."""
-    kept = store.get_catalog(team)
-    after = 0
-    if kept is not None:
-        after, blob = kept
-        catalog.teams[team] = pickle.loads(blob)
-    history = store.read(team, after_seq=after)
-    catalog.load(recorded.event for recorded in history)
-    head = history[-1].seq if history else after
-    if len(history) >= CATALOG_EVERY:
-        store.put_catalog(team, head, pickle.dumps(catalog.team(team), protocol=pickle.HIGHEST_PROTOCOL))
-    return head
-
-
-def _plan(store: Store, events: list[tuple[int, Event]], source_name: str):
-    """Validate the file's events against the stored state: (summary, batches, problems)."""
+def _import(store: Store, lines: Iterable[str], source_name: str) -> tuple[ImportSummary, list[str]]:
     summary = ImportSummary(source_name)
     problems: list[tuple[int, str, str]] = []
-    teams = list(dict.fromkeys(event.team for _, event in events))
     catalog = Catalog()
-    heads: dict[str, int] = {}
-    stored_ids: dict[str, dict[str, tuple[int, str]]] = {}
-    for team in teams:
-        heads[team] = _load_catalog(store, catalog, team)
-        ids = [event.id for _, event in events if event.team == team and event.id is not None]
-        stored_ids[team] = store.find_ids(team, ids) if ids else {}
-    summary.heads = dict(heads)
-    seen: dict[tuple[str, str], tuple[int, str]] = {}  # (team, id) -> (line, canonical)
-    batches: dict[str, tuple[int, list[Event]]] = {}
-    for number, event in events:
+    teams: dict[str, _Team] = {}
+    appended: dict[str, int] = {}  # team -> events appended, in order of the first one
+    # (team, id) -> (line, canonical) of ids not appended: this chunk's, and rejected lines'
+    seen: dict[tuple[str, str], tuple[int, bytes]] = {}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # millions of acyclic objects: the cyclic GC would rescan them again and again
+    try:
+        with store.import_session() as session:
+            parsed = _parsed(lines)
+            while True:
+                chunk = list(islice(parsed, CHUNK))
+                if not chunk:
+                    break
+                events = []
+                for number, event, found in chunk:
+                    if event is None:
+                        problems.extend(found)
+                        continue
+                    events.append((number, event))
+                    if event.team not in teams:
+                        head = _load_catalog(session, catalog, event.team)
+                        teams[event.team] = _Team(head, head)
+                if events:
+                    _check_chunk(session, store, catalog, teams, events, seen, problems, appended, summary)
+            if problems:
+                raise LineError(sorted(problems, key=lambda p: p[0]), source_name)  # rolls back
+            summary.heads = {team: t.start for team, t in teams.items()}
+            if not appended:
+                return summary, []
+            for team in appended:
+                t = teams[team]
+                if t.head - t.start >= CATALOG_EVERY:
+                    session.put_catalog(team, t.head, pickle.dumps(
+                        catalog.team(team), protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    summary.appended = dict(appended)
+    summary.heads = {team: teams[team].head for team in appended}
+    return summary, list(appended)
+
+
+def _check_chunk(session, store: Store, catalog: Catalog, teams: dict[str, _Team],
+                 events: list[tuple[int, Event]], seen: dict, problems: list, appended: dict,
+                 summary: ImportSummary) -> None:
+    """Check one chunk's events in file order against the state so far, then append the good ones."""
+    wanted: dict[str, list[str]] = {}
+    for _, event in events:
         if event.id is not None:
-            canonical = store.stored_form(event)[1].decode()
-            stored = stored_ids[event.team].get(event.id)
-            if stored is not None:
+            wanted.setdefault(event.team, []).append(event.id)
+    known = {team: session.find_ids(team, ids) for team, ids in wanted.items()
+             if teams[team].head > 0}  # a team with no events yet has no ids
+    batches: dict[str, tuple[int, list[Event]]] = {}
+    local: list[tuple[str, str]] = []
+    for number, event in events:
+        team = event.team
+        if event.id is not None:
+            canonical = store.stored_form(event)[1]
+            stored = known.get(team, {}).get(event.id)
+            if stored is not None and stored[0] <= teams[team].start:
                 if stored[1] == canonical:
                     summary.skipped += 1
                     continue
@@ -137,7 +220,10 @@ def _plan(store: Store, events: list[tuple[int, Event]], source_name: str):
                                                "of the team) with different content; expected the "
                                                "identical event or a new id"))
                 continue
-            earlier = seen.get((event.team, event.id))
+            earlier = seen.get((team, event.id))
+            if earlier is None and stored is not None:  # appended from an earlier chunk
+                t = teams[team]
+                earlier = (t.lines[stored[0] - t.start - 1], stored[1])
             if earlier is not None:
                 if earlier[1] == canonical:
                     summary.skipped += 1
@@ -145,10 +231,40 @@ def _plan(store: Store, events: list[tuple[int, Event]], source_name: str):
                 problems.append((number, "id", f"id {event.id!r} is already used on line {earlier[0]} "
                                                "with different content; expected a new id"))
                 continue
-            seen[(event.team, event.id)] = (number, canonical)
+            seen[(team, event.id)] = (number, canonical)
         found = catalog.check(event)
         if found:
             problems.extend((number, key, message) for key, message in found)
             continue
-        batches.setdefault(event.team, (heads[event.team], []))[1].append(event)
-    return summary, batches, problems
+        if event.id is not None:
+            local.append((team, event.id))
+        batch = batches.get(team)
+        if batch is None:
+            batch = batches[team] = (teams[team].head, [])
+        batch[1].append(event)
+        teams[team].lines.append(number)
+    heads = session.append(batches)
+    for team, (_, items) in batches.items():
+        teams[team].head = heads[team]
+        appended[team] = appended.get(team, 0) + len(items)
+    for key in local:  # appended: found by find_ids from now on
+        del seen[key]
+
+
+# Keep the catalog once this many events were read past the kept one.
+CATALOG_EVERY = 2000
+
+
+def _load_catalog(session, catalog: Catalog, team: str) -> int:
+    """Load the team's catalog: the kept one plus the events recorded after it. Returns the head."""
+    kept = session.get_catalog(team)
+    after = 0
+    if kept is not None:
+        after, blob = kept
+        catalog.teams[team] = pickle.loads(blob)
+    history = session.read(team, after_seq=after)
+    catalog.load(recorded.event for recorded in history)
+    head = history[-1].seq if history else after
+    if len(history) >= CATALOG_EVERY:
+        session.put_catalog(team, head, pickle.dumps(catalog.team(team), protocol=pickle.HIGHEST_PROTOCOL))
+    return head

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 import orjson
 
-from .codec import decode_event as _fast_decode
+from .codec import decode_event as _fast_decode, encode_event
 from .errors import ConcurrencyConflict, InputError, StoreError
 from .events import EVENT_TYPES, CustomerErased, Event, LeadArrived, Recorded
 from .phone import is_key, make_key
@@ -228,14 +228,26 @@ def _sqlite_recorder_class() -> type:
             with self.datastore.transaction(commit=True) as cur:
                 # The first statement writes, so SQLite takes the write lock (waiting for
                 # other writers) before this transaction reads anything.
+                self.write_plan(cur, plan)
+            if plan.erase_keys:
+                self.after_erase()
+
+        def write_plan(self, cur: Any, plan: AppendPlan, *, bulk: bool = False) -> None:
+            if plan.events:
                 cur.executemany(self.insert_events_statement,
                                 [(s.hex, v, t, b) for s, v, t, b in plan.events])
-                cur.execute("PRAGMA secure_delete = ON")  # freed space is zeroed (R-ID-2)
-                self.write_side_tables(cur, plan)
-            if plan.erase_keys:
-                # Old page images in the write-ahead log could still hold an erased number.
-                with self.datastore.get_connection(commit=True) as conn:
-                    conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cur.execute("PRAGMA secure_delete = ON")  # freed space is zeroed (R-ID-2)
+            self.write_side_tables(cur, plan)
+
+        def after_erase(self) -> None:
+            # Old page images in the write-ahead log could still hold an erased number.
+            with self.datastore.get_connection(commit=True) as conn:
+                conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        def lock_for_import(self, cur: Any) -> None:
+            # A write statement takes SQLite's write lock now (waiting for other writers), so
+            # nothing is appended between the import's reads and its writes.
+            cur.execute("DELETE FROM ledger_meta WHERE name = 'import-lock'")
 
         def lock_for_checkpoint(self, cur: Any) -> None:
             pass  # SQLite serialises writers already
@@ -283,12 +295,40 @@ def _postgres_recorder_class() -> type:
                     yield conn.cursor(row_factory=tuple_row)
 
         def append_plan(self, plan: AppendPlan) -> None:
-            stored = [StoredEvent(originator_id=s, originator_version=v, topic=t, state=b)
-                      for s, v, t, b in plan.events]
             with self.cursor(commit=True) as cur:
+                self.write_plan(cur, plan)
+
+        def write_plan(self, cur: Any, plan: AppendPlan, *, bulk: bool = False) -> None:
+            if plan.events and not bulk:
+                stored = [StoredEvent(originator_id=s, originator_version=v, topic=t, state=b)
+                          for s, v, t, b in plan.events]
                 # The library's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, INSERT.
                 self._insert_stored_events(cur, stored)
-                self.write_side_tables(cur, plan)
+            elif plan.events:
+                # Imports: the same lock and notification, then COPY (the library's composite
+                # array parameter is adapted row by row in Python: 3x slower per event).
+                self._lock_table(cur)
+                self._notify_channel(cur)
+                self._copy(cur, f"{EVENTS_TABLE} (originator_id, originator_version, topic, state)",
+                           plan.events)
+                self._copy(cur, "ledger_index (team, seq, at_us)", plan.index_rows)
+                self._copy(cur, "ledger_ids (team, event_id, seq)", plan.id_rows)
+                plan = AppendPlan(expected=plan.expected, teams=plan.teams, phone_rows=plan.phone_rows,
+                                  erase_keys=plan.erase_keys, invalidate=plan.invalidate)
+            self.write_side_tables(cur, plan)
+
+        def _copy(self, cur: Any, into: str, rows: list[tuple]) -> None:
+            if rows:
+                with cur.copy(f"COPY {into} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+
+        def after_erase(self) -> None:
+            pass
+
+        def lock_for_import(self, cur: Any) -> None:
+            # The appenders' own lock, taken before the import reads anything (readers go on).
+            cur.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
 
         def lock_for_checkpoint(self, cur: Any) -> None:
             # SHARE conflicts with the appenders' EXCLUSIVE lock: no append is in flight while
@@ -544,7 +584,7 @@ class Store:
         if cached is not None and cached[0] is event:
             return cached[1], cached[2]
         stored = self.protect(event)
-        state = orjson.dumps(stored.to_json_dict())
+        state = encode_event(stored)  # = orjson.dumps(stored.to_json_dict())
         if len(self._prepared) < 1_000_000:
             self._prepared[id(event)] = (event, stored, state)
         return stored, state
@@ -559,9 +599,27 @@ class Store:
             self._prepared.clear()
 
     def _append(self, batches: dict[str, tuple[int, list[Event]]]) -> dict[str, list[Recorded]]:
+        plan, recorded, phones = self._plan_append(batches)
+        if not plan.events:
+            return recorded
+        plan.phone_rows, plan.erase_keys = _settle_phones(phones)
+        from eventsourcing.persistence import IntegrityError, PersistenceError
+
+        try:
+            self.recorder.append_plan(plan)
+        except IntegrityError as error:
+            raise ConcurrencyConflict(f"another writer appended first: {_describe(error)}") from None
+        except PersistenceError as error:
+            raise StoreError(f"database error on {self.url.display()}: {_describe(error)}") from None
+        return recorded
+
+    def _plan_append(self, batches: dict[str, tuple[int, list[Event]]]
+                     ) -> tuple[AppendPlan, dict[str, list[Recorded]], list[tuple]]:
+        """What appending `batches` writes; phone rows and erasures come apart, in processing
+        order (team by team, then seq), for `_settle_phones`."""
         plan = AppendPlan()
         recorded: dict[str, list[Recorded]] = {}
-        pending_phones: list[tuple[str, int, str, str, str]] = []
+        phones: list[tuple] = []  # (team, seq, field, key, clear) or (team, seq, None, key, None)
         for team, (expected, events) in batches.items():
             if not events:
                 continue
@@ -578,14 +636,11 @@ class Store:
                     for name in ("phone", "referrer_phone"):
                         value = getattr(event, name)
                         if value is not None and not is_key(value):
-                            pending_phones.append((team, seq, name, getattr(stored, name), value))
+                            phones.append((team, seq, name, getattr(stored, name), value))
                 elif isinstance(stored, CustomerErased):
-                    key = stored.phone
-                    plan.erase_keys.append(key)
-                    pending_phones = [row for row in pending_phones
-                                      if row[3] != key or (row[0] == team and row[1] > seq)]
+                    phones.append((team, seq, None, stored.phone, None))
                 at_us = to_micros(event.at)
-                earliest = at_us if earliest is None else min(earliest, at_us)
+                earliest = at_us if earliest is None or at_us < earliest else earliest
                 plan.events.append((stream, seq, stored.type, state))
                 plan.index_rows.append((team, seq, at_us))
                 if event.id is not None:
@@ -593,19 +648,33 @@ class Store:
                 out.append(Recorded(seq, stored))
             assert earliest is not None
             plan.invalidate.append((team, earliest))
-        plan.phone_rows = pending_phones
-        if not plan.events:
-            return recorded
-        plan.erase_keys = list(dict.fromkeys(plan.erase_keys))
+        return plan, recorded, phones
+
+    @contextmanager
+    def import_session(self) -> Iterator["ImportSession"]:
+        """One write transaction for a whole import, holding the appenders' lock from the start:
+        what it reads is what it appends after. Leaving the block by an exception rolls
+        everything back; `ImportSession.rollback()` asks for that without an error."""
         from eventsourcing.persistence import IntegrityError, PersistenceError
 
+        _ = self.secret  # created outside the lock: keying phone numbers must not write
+        session = None
         try:
-            self.recorder.append_plan(plan)
+            with self.recorder.cursor(commit=True) as cur:
+                self.recorder.lock_for_import(cur)
+                session = ImportSession(self, cur)
+                yield session
+                session.finish()
+        except _RolledBack:
+            return
         except IntegrityError as error:
             raise ConcurrencyConflict(f"another writer appended first: {_describe(error)}") from None
         except PersistenceError as error:
             raise StoreError(f"database error on {self.url.display()}: {_describe(error)}") from None
-        return recorded
+        finally:
+            self._prepared.clear()
+        if session is not None and session.erased:
+            self.recorder.after_erase()
 
     # -- checkpoints ---------------------------------------------------------------------------
 
@@ -657,6 +726,117 @@ class Store:
             return None
         at_us, seq, blob = rows[0]
         return (from_micros(at_us), seq), bytes(blob)
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _settle_phones(phones: list[tuple]) -> tuple[list[tuple[str, int, str, str, str]], list[str]]:
+    """The clear-number rows to insert and the keys to erase (R-ID-2), from the phone entries of
+    an append in processing order: an erasure drops the rows before it with its key."""
+    rows: list[tuple[str, int, str, str, str]] = []
+    erase_keys: list[str] = []
+    for entry in phones:
+        if entry[2] is None:
+            key = entry[3]
+            erase_keys.append(key)
+            rows = [row for row in rows if row[3] != key]
+        else:
+            rows.append(entry)
+    return rows, list(dict.fromkeys(erase_keys))
+
+
+class ImportSession:
+    """The reads and chunked appends of one import, in one transaction (`Store.import_session`).
+
+    Appended chunks are visible to this session's reads (`find_ids`) at once. Clear phone
+    numbers and erasures are written at the end, settled in the order a single append of the
+    whole file would have used (teams in order of their first appended event, then seq)."""
+
+    def __init__(self, store: Store, cur: Any):
+        self.store = store
+        self.cur = cur
+        self.sql = store.recorder.sql
+        self._team_order: dict[str, int] = {}
+        self._phones: list[tuple] = []
+        self.erased = False
+        self._rollback = False
+
+    def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.cur.execute(self.sql(statement), params)
+        return self.cur.fetchall()
+
+    def head(self, team: str) -> int:
+        rows = self._rows(f"SELECT MAX(originator_version) FROM {EVENTS_TABLE} WHERE originator_id = ?",
+                          (self.store._sid(team),))
+        return rows[0][0] or 0
+
+    def read(self, team: str, after_seq: int = 0) -> list[Recorded]:
+        rows = self._rows(
+            f"SELECT originator_version, topic, state FROM {EVENTS_TABLE} "
+            "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version",
+            (self.store._sid(team), after_seq))
+        return [Recorded(seq, decode_event(topic, bytes(state))) for seq, topic, state in rows]
+
+    def get_catalog(self, team: str) -> tuple[int, bytes] | None:
+        rows = self._rows("SELECT seq, blob FROM ledger_catalogs WHERE team = ? ORDER BY seq DESC LIMIT 1", (team,))
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def put_catalog(self, team: str, seq: int, blob: bytes) -> None:
+        self.cur.execute(self.sql("DELETE FROM ledger_catalogs WHERE team = ?"), (team,))
+        self.cur.execute(self.sql("INSERT INTO ledger_catalogs (team, seq, blob) VALUES (?, ?, ?)"),
+                         (team, seq, blob))
+
+    def find_ids(self, team: str, ids: Iterable[str]) -> dict[str, tuple[int, bytes]]:
+        """Events of `team` with these ids, stored or appended in this session: id -> (seq, JSON)."""
+        wanted = sorted(set(ids))
+        found: dict[str, tuple[int, bytes]] = {}
+        seqs: dict[int, str] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            for event_id, seq in self._rows(
+                    f"SELECT event_id, seq FROM ledger_ids WHERE team = ? "
+                    f"AND event_id IN ({', '.join('?' * len(chunk))})", [team, *chunk]):
+                seqs[seq] = event_id
+        if seqs:  # rare (re-imports): then the stored content
+            numbers = sorted(seqs)
+            sid = self.store._sid(team)
+            for start in range(0, len(numbers), _CHUNK):
+                chunk = numbers[start:start + _CHUNK]
+                for seq, state in self._rows(
+                        f"SELECT originator_version, state FROM {EVENTS_TABLE} WHERE originator_id = ? "
+                        f"AND originator_version IN ({', '.join('?' * len(chunk))})", [sid, *chunk]):
+                    found[seqs[seq]] = (seq, bytes(state))
+        return found
+
+    def append(self, batches: dict[str, tuple[int, list[Event]]]) -> dict[str, int]:
+        """Append each team's events after its expected head; returns team -> new head."""
+        store = self.store
+        try:
+            plan, recorded, phones = store._plan_append(batches)
+        finally:
+            store._prepared.clear()
+        for team in recorded:
+            self._team_order.setdefault(team, len(self._team_order))
+        order = self._team_order
+        self._phones += [(order[entry[0]], entry) for entry in phones]
+        if plan.events:
+            store.recorder.write_plan(self.cur, plan, bulk=True)
+        return {team: items[-1].seq for team, items in recorded.items() if items}
+
+    def rollback(self) -> None:
+        self._rollback = True
+
+    def finish(self) -> None:
+        if self._rollback:
+            raise _RolledBack
+        if self._phones:
+            self._phones.sort(key=lambda item: (item[0], item[1][1]))  # stable: fields keep order
+            rows, erase_keys = _settle_phones([entry for _, entry in self._phones])
+            plan = AppendPlan(phone_rows=rows, erase_keys=erase_keys)
+            self.store.recorder.write_side_tables(self.cur, plan)
+            self.erased = bool(erase_keys)
 
 
 def _describe(error: BaseException) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import singledispatch
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ledger import events as ev
 from ledger.errors import PolicyError
@@ -54,20 +54,29 @@ class Catalog:
         self.teams: dict[str, TeamCatalog] = {}
 
     def team(self, team: str) -> TeamCatalog:
-        return self.teams.setdefault(team, TeamCatalog())
+        found = self.teams.get(team)
+        if found is None:
+            found = self.teams[team] = TeamCatalog()
+        return found
 
     def load(self, events: Iterable[ev.Event]) -> "Catalog":
         """Apply already stored events (trusted, in recording order)."""
+        appliers = _APPLIERS
         for event in events:
-            self._apply(event, self.team(event.team))
+            cls = type(event)
+            apply = appliers.get(cls) or appliers.setdefault(cls, Catalog._apply.dispatch(cls))
+            apply(event, self.team(event.team))
         return self
 
     def check(self, event: ev.Event) -> Problems:
         """The problems of `event` against the state so far; applies it when there are none."""
         team = self.team(event.team)
-        problems = self._common(event, team) + self._check(event, team)
+        cls = type(event)
+        check = _CHECKERS.get(cls) or _CHECKERS.setdefault(cls, Catalog._check.dispatch(cls))
+        problems = self._common(event, team) + check(event, team)
         if not problems:
-            self._apply(event, team)
+            apply = _APPLIERS.get(cls) or _APPLIERS.setdefault(cls, Catalog._apply.dispatch(cls))
+            apply(event, team)
         return problems
 
     # -- checks --------------------------------------------------------------------------------
@@ -268,6 +277,11 @@ class Catalog:
     # plain functions dispatched on the event type (a singledispatchmethod rebinds on every call)
     _check = staticmethod(_check)
     _apply = staticmethod(_apply)
+
+
+# type -> the singledispatch implementation (the dispatcher's own cache is a slower weak dict)
+_CHECKERS: dict[type, Callable] = {}
+_APPLIERS: dict[type, Callable] = {}
 
 
 def _consultants(team: TeamCatalog, **refs: str | None) -> Problems:

@@ -1,0 +1,149 @@
+"""Keep the persisted read models current, and answer queries from them.
+
+`maintain(store, team)` runs after every successful append (import, recording commands): it
+folds the team's events from the earliest `at` among those recorded since the model's position
+(R-T-5: a late event rewrites the models from its `at` on), starting from the nearest checkpoint
+(`commands.history.state_at`), and writes the changed rows with the new position in one
+transaction (`ledger.models_store.write`). Appends racing with it are caught up by their own
+`maintain`; a crash between an append and its `maintain` leaves the model behind its store, and
+the next `maintain` catches up. A model behind its store is never read: queries fall back to the
+fold.
+
+The `*_text` functions return the query's `--json` text read from the model, or None when the
+model cannot answer (absent, behind the store, or past its horizon): the caller then folds.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from ledger import models_store as M
+from ledger.errors import UnknownLead
+from ledger.store import Store
+from projections import engine
+from projections.models import Models, fold_models
+
+from . import history
+
+# A team with more events than this and no model yet is left to `ledger rebuild`.
+AUTO_BUILD_LIMIT = 300_000
+PAGE = 5000
+ONE_US = dt.timedelta(microseconds=1)
+
+
+def compute(store: Store, team: str, start: dt.datetime | None, head: int, *, page: int = PAGE,
+            keep_checkpoint: bool = True, progress=None, covered: dt.datetime | None = None) -> Models:
+    """Fold the team's events with `at >= start` (None: all) and seq <= head into models."""
+    def records(after):
+        for chunk in M.iter_by_time(store, team, after, page):
+            kept = [r for r in chunk if r.seq <= head]
+            if progress is not None:
+                progress(len(chunk))
+            yield from kept
+
+    def keep(state: engine.TeamState) -> None:
+        if keep_checkpoint and models_folded[0] >= history.CHECKPOINT_EVERY // 4:
+            history._save(store, team, state, head)
+
+    models_folded = [0]
+
+    def counted(iterable):
+        for rec in iterable:
+            models_folded[0] += 1
+            yield rec
+
+    if start is not None:
+        try:
+            before = start - ONE_US
+            state = history.state_at(store, team, before)
+            models = fold_models(state, counted(records((before, history.CHECKPOINT_SEQ))), start=start,
+                                 covered=covered, keep=keep)
+            models.position = head
+            return models
+        except getattr(engine, "NeedsFullReplay", ()) or ():  # a link re-decides earlier leads (R-ID-1)
+            models_folded[0] = 0
+    models = fold_models(None, counted(records(None)), start=None, keep=keep)
+    models.position = head
+    return models
+
+
+def maintain(store: Store, team: str, gen: int | None = None, *, attempts: int = 4) -> M.Generation | None:
+    """Bring the team's live model (or generation `gen`) up to the store's head."""
+    M.ensure_tables(store)
+    for _ in range(attempts):
+        found = [g for g in M.generations(store, team) if (g.live if gen is None else g.gen == gen)]
+        head = store.head(team)
+        if not found:
+            if gen is not None or head == 0 or head > AUTO_BUILD_LIMIT:
+                return None
+            try:
+                M.create_generation(store, team, 1, live=True)
+            except Exception:  # another writer created it first
+                pass
+            continue
+        g = found[0]
+        if g.position >= head:
+            return g
+        start = None if g.position == 0 else M.first_unfolded_at(store, team, g.position)
+        models = compute(store, team, start, head, covered=g.horizon)
+        try:
+            M.write(store, team, g.gen, models, g.position)
+        except M.Stale:
+            continue
+        return M.Generation(team, g.gen, g.live, models.position, models.horizon, models.tz)
+    return None
+
+
+def maintain_quietly(store: Store, teams) -> None:
+    """`maintain` after an append: the events are stored whatever happens here; a model left
+    behind is caught up by the next append or `ledger rebuild`, and never read meanwhile."""
+    from ledger.errors import LedgerError
+
+    for team in teams:
+        try:
+            maintain(store, team)
+        except LedgerError:
+            pass
+
+
+# -- answers from the model ---------------------------------------------------------------------
+
+
+def current(store: Store, team: str) -> M.Generation | None:
+    """The team's live generation if it has folded every recorded event."""
+    try:
+        g = M.live(store, team)
+    except Exception:
+        return None
+    if g is None or g.position != store.head(team):
+        return None
+    return g
+
+
+def owner_text(store: Store, team: str, lead: str, at: dt.datetime) -> str | None:
+    g = current(store, team)
+    if g is None or g.horizon is None or at > g.horizon:
+        return None
+    text = M.owner_answer(store, team, g.gen, lead, at)
+    if text is None:
+        shown = at.astimezone(ZoneInfo(g.tz)).isoformat(timespec="seconds")
+        raise UnknownLead(f"unknown lead {lead!r} (not arrived by {shown})")
+    return text
+
+
+def turns_text(store: Store, team: str, first: dt.date, last: dt.date) -> str | None:
+    from projections.models import dumps, turns_answer
+
+    g = current(store, team)
+    if g is None or g.horizon is None:
+        return None
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), ZoneInfo(g.tz))
+    seats = M.seats_at(store, team, g.gen, min(end, g.horizon))
+    return dumps(turns_answer(M.counts(store, team, g.gen, first, last), seats))
+
+
+def commission_text(store: Store, team: str, month: str) -> str | None:
+    g = current(store, team)
+    if g is None:
+        return None
+    return M.commission_answer(store, team, g.gen, month)

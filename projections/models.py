@@ -1,0 +1,284 @@
+"""The persisted read models of one team, computed by folding its history (pure: no clock, no I/O).
+
+    models = fold_models(state, records)      # state: the team just before records[0].at (or None)
+
+`records` are the team's events in replay order (at, seq) (R-T-5) from a moment `start` on; the
+state is the team's state with every event before `start` folded and every timer before it fired
+(`commands.history.state_at(start - 1 µs)`), or `None` to fold the whole history. The fold
+observes the state after each instant (an event's `at`, or a timer's) and records:
+
+- `owners`: for every lead, a row each time its `owner --json` answer changes: (lead, valid_from,
+  ordering, owner, rule, disputed, answer). The answer at a moment T is the latest row with
+  `valid_from <= T`; a lead without one had not arrived by T. Observed after the last event too:
+  a copy of the state is advanced to `horizon` (the last event's `at` + `HORIZON`), so the
+  changes that timers make with no further event (R-FU-2 deadlines, R-SH-5 deferred allocation,
+  weekly sanctions, R-FU-4) are rows too. Past the horizon, ask the fold.
+- `seats`: the seat of every consultant each time it changes (`turns` orders its rows by seat).
+- `counts`: turn and lead counts per (local date, consultant, channel) (R-RT-7), from `count_from`.
+- `sanctions`: every sanction, imposed or derived, with from / until / lifted (§6).
+- `commission`: the `commission --json` answer of each month from `month_from` to the month of
+  the horizon (R-CM-6: a month's events decide it; R-CM-4 rewards fall due after the last event).
+
+Each `answer` is the exact text the CLI prints for the fold-based answer, so a query reading the
+model prints the same bytes.
+
+A fold's rows replace the stored rows from `start` on (R-T-5: a late event rewrites the models
+from its `at` on). An owner row is written only when the answer differs from the lead's previous
+row, so a team's rows are the same whichever way they were computed (incrementally, or a rebuild).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ledger import events as E
+from ledger.errors import LedgerError
+
+from . import engine, queries
+from .commission import statements
+
+# How far past the last event the timers are followed (R-FU-2 deadlines run at most a few days
+# after a lead, callbacks a little longer; weekly sanctions every Monday).
+HORIZON = dt.timedelta(days=40)
+
+
+def dumps(answer: dict) -> str:
+    """The CLI's JSON rendering of an answer (cli._emit_json), byte for byte."""
+    return json.dumps(answer, ensure_ascii=False, default=str)
+
+
+@dataclass
+class OwnerRow:
+    lead: str
+    valid_from: dt.datetime
+    ordering: int  # the last seq folded at that instant (0: a timer before any event of it)
+    owner: str | None
+    rule: str | None
+    disputed: bool
+    answer: str
+
+
+@dataclass
+class Models:
+    team: str | None
+    start: dt.datetime | None  # rows at or after it replace the stored ones (None: everything)
+    position: int = 0  # the highest seq folded
+    horizon: dt.datetime | None = None
+    tz: str = "UTC"  # the zone of the team's first policy (what queries use to read dates)
+    owners: list[OwnerRow] = field(default_factory=list)
+    seats: list[tuple[dt.datetime, int, str]] = field(default_factory=list)  # (valid_from, ordering, json)
+    count_from: dt.date | None = None
+    counts: list[tuple[dt.date, str, str, int, int]] = field(default_factory=list)
+    sanctions: list[dict] = field(default_factory=list)
+    month_from: str | None = None
+    commission: dict[str, str] = field(default_factory=dict)  # month -> answer text
+    events: int = 0
+
+
+class _Observer:
+    """Fold records one at a time, firing timers instant by instant, and note what changed."""
+
+    def __init__(self, state: engine.TeamState | None, models: Models):
+        self.state = state if state is not None else engine.TeamState()
+        self.models = models
+        self.last: dict[str, str] = {}  # lead -> answer of its latest row (this fold)
+        self.instant: dt.datetime | None = None
+        self.ordering = 0
+        self.everything = False  # a re-fold or a new policy: look at every lead
+        self.seats = self._seats()
+        self.money = False  # whether an event folded may change the money facts (commission)
+        self.roster = False  # whether seats may have changed since the last flush
+        self.state.touched = set()
+
+    def _seats(self) -> str:
+        return json.dumps({cid: c.seat for cid, c in self.state.consultants.items()}, sort_keys=True)
+
+    def _at(self, instant: dt.datetime) -> None:
+        if self.instant is not None and instant > self.instant:
+            self.flush()
+        self.instant = instant if self.instant is None or instant > self.instant else self.instant
+
+    def flush(self) -> None:
+        state = self.state
+        instant = self.instant
+        if instant is None:
+            return
+        touched = state.touched
+        if self.everything:
+            leads = list(state.leads)
+        else:
+            leads = []
+            for cid in touched:
+                cust = state.customers.get(cid)
+                if cust is not None:
+                    leads.extend(cust.leads)
+        for lead in leads:
+            try:
+                answer = queries.owner(state, lead)
+            except LedgerError:
+                continue
+            text = dumps(answer)
+            if self.last.get(lead) != text:
+                self.last[lead] = text
+                self.models.owners.append(OwnerRow(lead, instant, self.ordering, answer["owner"], answer["rule"],
+                                                   bool(answer["disputed"]), text))
+        touched.clear()
+        if self.everything or self.roster:
+            seats = self._seats()
+            if seats != self.seats:
+                self.seats = seats
+                self.models.seats.append((instant, self.ordering, seats))
+        self.everything = self.roster = False
+        self.ordering = 0
+
+    def fire_until(self, until: dt.datetime, *, inclusive: bool) -> None:
+        """Fire the timers before `until` (or at it, when `inclusive`), one instant at a time."""
+        state = self.state
+        timers = state.timers
+        while timers and (timers[0][0] < until or (inclusive and timers[0][0] == until)):
+            instant = timers[0][0]
+            self._at(instant)
+            engine.advance(state, instant)
+
+    def apply(self, rec: E.Recorded) -> None:
+        at = rec.event.at
+        self.fire_until(at, inclusive=False)
+        self._at(at)
+        before = self.state
+        after = engine.apply(before, rec)
+        if after is not before:  # a re-fold (R-ID-1 link, R-T-5): anything may have changed
+            after.touched = set()
+            self.state = after
+            self.everything = True
+        if isinstance(rec.event, E.PolicyAdopted):  # the zone answers are written in may change
+            self.everything = True
+        if self.everything or _moves_money(rec.event):
+            self.money = True
+        if isinstance(rec.event, (E.ConsultantJoined, E.SeatsSwapped)):
+            self.roster = True
+        self.ordering = rec.seq
+        self.models.position = max(self.models.position, rec.seq)
+        self.models.events += 1
+
+
+def fold_models(state: engine.TeamState | None, records: Iterable[E.Recorded], *,
+                start: dt.datetime | None = None, last_at: dt.datetime | None = None,
+                covered: dt.datetime | None = None, keep=None) -> Models:
+    """Fold `records` (replay order, all with at >= start) from `state` and compute the models.
+
+    `last_at`: the team's latest `at` overall (default: the last record's); the horizon follows it.
+    `covered`: the horizon of the stored models; when no event folded moves money, only the
+    months past it are computed (the others' statements cannot have changed).
+    `keep(state)`: called with the state after the last event, before the timers are followed
+    past it (the caller may leave a checkpoint; it must not keep the object)."""
+    models = Models(team=state.team if state is not None else None, start=start)
+    observer = _Observer(state, models)
+    for rec in records:
+        observer.apply(rec)
+    state = observer.state
+    models.team = state.team
+    latest = max((t for t in (last_at, state.last_key[0] if state.last_key else None, start) if t is not None),
+                 default=None)
+    if keep is not None and state.last_key is not None:
+        touched, state.touched = state.touched, None
+        keep(state)
+        state.touched = touched
+    if latest is not None:
+        models.horizon = latest + HORIZON
+        observer.fire_until(models.horizon, inclusive=True)
+        observer._at(models.horizon)
+        engine.advance(state, models.horizon)
+    observer.flush()
+    state.touched = None
+    _finish(state, models, start, money=observer.money or start is None, covered=covered)
+    return models
+
+
+_MONEY_EVENTS = (E.ContractSigned, E.PaymentReceived, E.LoanDisbursed, E.ContractRefunded, E.ContractCancelled,
+                 E.TargetSet, E.PolicyAdopted, E.CustomersLinked, E.CustomersUnlinked, E.CustomerErased)
+
+
+def _moves_money(event: E.Event) -> bool:
+    """Whether folding this event may change the money facts that statements read: contracts and
+    their movements, targets, policies, identities, and the referral (R-CM-4) and conference
+    (R-CM-5) leads. Any other event leaves every month's statements as they were: a contract's
+    credit is decided when the contract itself is folded."""
+    if isinstance(event, _MONEY_EVENTS):
+        return True
+    return isinstance(event, E.LeadArrived) and event.channel.value in ("customer_referral", "conference")
+
+
+def _first_zone(state: engine.TeamState) -> str:
+    if state.policies:
+        return state.policies[0][1].timezone
+    return state.policy.timezone
+
+
+def _finish(state: engine.TeamState, models: Models, start: dt.datetime | None, *, money: bool = True,
+            covered: dt.datetime | None = None) -> None:
+    """Counts, sanctions and statements, read off the state advanced to the horizon."""
+    models.tz = _first_zone(state)
+    first = state.cal.tz if not state.policies else engine.Calendar(state.policies[0][1]).tz
+    # R-RT-7: a date's counts change only on that local date; a day of margin for zone changes.
+    models.count_from = None if start is None else start.astimezone(first).date() - dt.timedelta(days=1)
+    models.counts = sorted(
+        (date, cid, channel, t, n) for (cid, channel, date), (t, n) in state.counts.items()
+        if models.count_from is None or date >= models.count_from)
+    models.sanctions = [sanction_row(state, s) for s in state.sanctions.values()]
+    if money or covered is None:
+        months = _months(state, first, start)
+    else:  # statements are a function of the money facts: only months the horizon newly reaches
+        done = f"{covered.astimezone(first):%Y-%m}"
+        months = [m for m in _months(state, first, start) if m > done]
+    if months:
+        models.month_from = months[0]
+        for month in months:
+            models.commission[month] = dumps(statements(state.money, state.policies, state.tz, month))
+
+
+def _months(state: engine.TeamState, tz, start: dt.datetime | None) -> list[str]:
+    """The months from the month of `start` (in the first policy's zone) to the horizon's."""
+    if state.last_key is None:
+        return []
+    last = max(state.clock or state.last_key[0], state.last_key[0]).astimezone(tz).date().replace(day=1)
+    if start is None:
+        records_first = min((at for at, _ in state.policies), default=state.last_key[0])
+        first = records_first.astimezone(tz).date().replace(day=1)
+    else:
+        first = start.astimezone(tz).date().replace(day=1)
+    out = []
+    month = first
+    while month <= last:
+        out.append(f"{month.year:04d}-{month.month:02d}")
+        month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return out
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return None if at is None else at.astimezone(dt.timezone.utc).isoformat()
+
+
+def sanction_row(state: engine.TeamState, s: engine.Sanction) -> dict:
+    """A sanction as the model keeps it (times in UTC ISO): what `sanctions` answers are made of."""
+    return {
+        "penalty": s.id, "consultant": s.consultant, "kind": s.kind, "channels": list(s.channels),
+        "rule": s.rule, "from": _iso(s.start), "until": _iso(s.until), "lifted": _iso(s.lifted_at),
+        "reason": s.reason, "derived": s.derived, "turns_left": s.turns_left, "take": s.take, "of": s.of,
+    }
+
+
+def turns_answer(counts: Iterable[tuple[str, str, int, int]], seats: dict[str, int]) -> dict:
+    """`queries.turns` from model rows: (consultant, channel, turns, leads) of the dates asked."""
+    totals: dict[tuple[str, str], list[int]] = {}
+    for cid, channel, t, n in counts:
+        row = totals.setdefault((cid, channel), [0, 0])
+        row[0] += t
+        row[1] += n
+    rows = [
+        {"consultant": cid, "channel": channel, "turns": t, "leads": n}
+        for (cid, channel), (t, n) in sorted(totals.items(), key=lambda kv: (seats.get(kv[0][0], 0), kv[0][0], kv[0][1]))
+        if t or n
+    ]
+    return {"rows": rows}
