@@ -262,6 +262,7 @@ class _Calculator:
         self.tz = tz
         self._tiered: dict[str, _TieredMonth] = {}
         self.contracts = sorted(money.contracts.values(), key=lambda c: (c.signed_at, c.seq))
+        self._by_party: dict[tuple[str, str], list[ContractFacts]] | None = None
 
     # -- time and policy
 
@@ -526,6 +527,19 @@ class _Calculator:
 
     # -- R-CM-4 customer reward (双双有礼)
 
+    def _contracts_of(self, lead: str, customer: str | None) -> list[ContractFacts]:
+        """The contracts signed on `lead` or by `customer`, in signing order (indexed once)."""
+        if self._by_party is None:
+            self._by_party = {}
+            for contract in self.contracts:
+                self._by_party.setdefault(("lead", contract.lead), []).append(contract)
+                if contract.customer is not None:
+                    self._by_party.setdefault(("customer", contract.customer), []).append(contract)
+        found = list(self._by_party.get(("lead", lead), ()))
+        if customer is not None:
+            found += [c for c in self._by_party.get(("customer", customer), ()) if c not in found]
+        return sorted(found, key=lambda c: (c.signed_at, c.seq)) if customer is not None else found
+
     def _referral_rewards(self, start: dt.datetime, end: dt.datetime) -> list[_Line]:
         out: list[_Line] = []
         seen_customers: set[str] = set()
@@ -539,10 +553,10 @@ class _Calculator:
             if referred in seen_customers:
                 continue
             seen_customers.add(referred)
+            candidates = self._contracts_of(source.lead, customer)
             contract = next((
-                c for c in self.contracts
+                c for c in candidates
                 if not c.deposit and c.signed_at >= source.at and c.contract not in used_contracts
-                and (c.lead == source.lead or (customer is not None and c.customer == customer))
             ), None)
             if contract is None:
                 continue
