@@ -692,7 +692,7 @@ class Store:
             cur.execute(sql("INSERT INTO ledger_checkpoints (team, at_us, seq, blob) VALUES (?, ?, ?, ?)"),
                         (team, at_us, key[1], blob))
             if head is not None:
-                cur.execute(sql("SELECT 1 FROM ledger_index WHERE team = ? AND seq > ? AND at_us < ? LIMIT 1"),
+                cur.execute(sql("SELECT 1 FROM ledger_index WHERE team = ? AND seq > ? AND at_us <= ? LIMIT 1"),
                             (team, head, at_us))
                 if cur.fetchone() is not None:
                     cur.execute(sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us = ? AND seq = ?"),
