@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import gc
 import json
 import os
 import random
@@ -48,6 +47,9 @@ from ledger.store import Store
 from projections import catalog as C
 from projections import engine, queries
 
+from . import history
+from .history import Loaded
+
 MAX_ATTEMPTS = 40
 BACKOFF_FIRST = 0.004  # seconds; doubles per attempt, with full jitter
 BACKOFF_CAP = 0.25
@@ -55,7 +57,6 @@ BACKOFF_CAP = 0.25
 # milliseconds; writing the checkpoint of a year-long team (tens of MB) takes about a second.
 SAVE_AFTER = 256
 CLOCK_SKEW = dt.timedelta(minutes=10)  # "now" never records before events this close ahead of it
-_BIG_SEQ = 2**62
 _rng = random.Random(int.from_bytes(os.urandom(8), "big"))
 
 
@@ -63,47 +64,9 @@ _rng = random.Random(int.from_bytes(os.urandom(8), "big"))
 # Reading the state
 
 
-@dataclass
-class Loaded:
-    state: engine.TeamState
-    head: int  # the stream head read before the state
-    folded: int  # events folded since the checkpoint used
-
-
 def load_state(store: Store, team: str, at: dt.datetime, *, head: int | None = None) -> Loaded:
-    """The team's state at `at` (every event with at' <= at folded, every timer <= at fired).
-
-    The cyclic garbage collector is paused while the checkpoint is loaded and folded, and the
-    loaded objects are then frozen (`gc.freeze`): a command folds once and exits, and a full
-    collection scanning a year of state would cost it a fifth of a second for nothing (the state
-    holds no reference cycles; reference counting still frees it)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _load_state(store, team, at, head)
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
-def _load_state(store: Store, team: str, at: dt.datetime, head: int | None) -> Loaded:
-    if head is None:
-        head = store.head(team)
-    found = store.get_checkpoint(team, before=(at, _BIG_SEQ))
-    if found is None:
-        after, state = None, None
-    else:
-        after, blob = found
-        state = engine.load_checkpoint(blob)
-    records = store.read_by_time(team, after_key=after, until=at)
-    if state is None and not records:
-        return Loaded(engine.replay([], until=at), head, 0)
-    try:
-        return Loaded(engine.replay(records, until=at, state=state), head, len(records))
-    except engine.NeedsFullReplay:  # a link re-decides earlier leads (R-ID-1): from the start
-        records = store.read_by_time(team, after_key=None, until=at)
-        return Loaded(engine.replay(records, until=at), head, len(records))
+    """The team's state at `at`: see `commands.history.load`."""
+    return history.load(store, team, at, head=head)
 
 
 def fold_stored(store: Store, team: str, state: engine.TeamState, stored: list[E.Recorded],
@@ -124,7 +87,7 @@ def save_checkpoint(store: Store, team: str, state: engine.TeamState, at: dt.dat
 
 def later_events(store: Store, team: str, at: dt.datetime) -> list[E.Recorded]:
     """Events with `at' > at` (recorded back-dated history or future-dated events)."""
-    return store.read_by_time(team, after_key=(at, _BIG_SEQ))
+    return store.read_by_time(team, after_key=(at, history.CHECKPOINT_SEQ))
 
 
 def latest_moment(store: Store, team: str, now: dt.datetime) -> dt.datetime:
