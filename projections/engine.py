@@ -304,8 +304,8 @@ class TeamState:
         self.scores: dict[str, Fraction] = {}
         self.shifts: dict[dt.date, dict] = {}
         self.sanctions: dict[str, Sanction] = {}
-        self.leads: dict[str, Lead] = {}
-        self.customers: dict[str, Customer] = {}
+        self.leads: dict[str, Lead] = LazyDict()
+        self.customers: dict[str, Customer] = LazyDict()
         self.contracts: dict[str, ContractState] = {}
         self.counts: dict[tuple, list] = {}  # (consultant, channel, date) -> [turns, leads]
         self.rev_window: dict[dt.date, dict[str, Decimal]] = {}
@@ -356,6 +356,69 @@ class TeamState:
     def active(self, cid: str) -> bool:
         c = self.consultants.get(cid)
         return c is not None and c.left_at is None
+
+
+class _Packed(bytes):
+    """A value kept in its pickled form until it is first read (see `LazyDict`)."""
+
+    __slots__ = ()
+
+
+_MISSING = object()
+
+
+def _lazy_dict(items: list) -> "LazyDict":
+    lazy = LazyDict()
+    for key, blob in items:
+        dict.__setitem__(lazy, key, _Packed(blob))
+    return lazy
+
+
+class LazyDict(dict):
+    """The state's leads and customers: a checkpoint pickles each value on its own, and a restored
+    value is unpickled only when it is read. A command touches a handful of a year's leads, so
+    loading the state costs little more on a long history than on a short one."""
+
+    __slots__ = ()
+
+    def _open(self, key, value):
+        if type(value) is _Packed:
+            value = pickle.loads(value)
+            dict.__setitem__(self, key, value)
+        return value
+
+    def __getitem__(self, key):
+        return self._open(key, dict.__getitem__(self, key))
+
+    def get(self, key, default=None):
+        value = dict.get(self, key, _MISSING)
+        return default if value is _MISSING else self._open(key, value)
+
+    def values(self):
+        return [self._open(key, value) for key, value in list(dict.items(self))]
+
+    def items(self):
+        return [(key, self._open(key, value)) for key, value in list(dict.items(self))]
+
+    def pop(self, key, *default):
+        value = dict.pop(self, key, *default)
+        return pickle.loads(value) if type(value) is _Packed else value
+
+    def setdefault(self, key, default=None):
+        if key in self:
+            return self[key]
+        dict.__setitem__(self, key, default)
+        return default
+
+    def copy(self):
+        return _lazy_dict(self._packed())
+
+    def _packed(self) -> list:
+        return [(key, bytes(value) if type(value) is _Packed else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                for key, value in dict.items(self)]
+
+    def __reduce__(self):
+        return (_lazy_dict, (self._packed(),))
 
 
 class NeedsFullReplay(Exception):
