@@ -67,7 +67,7 @@ import json
 import pickle
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable, NamedTuple
@@ -186,6 +186,16 @@ class Lead:
     candidates: tuple = ()
     rests_on: tuple = ()
 
+    def __reduce__(self):
+        # A tuple of the field values: the field names are not repeated in every checkpointed lead.
+        return (_make_lead, tuple(self.__dict__[name] for name in _LEAD_FIELDS))
+
+
+def _make_lead(*values) -> "Lead":
+    lead = Lead.__new__(Lead)
+    lead.__dict__.update(zip(_LEAD_FIELDS, values))
+    return lead
+
 
 @dataclass
 class Violation:
@@ -222,14 +232,13 @@ class Customer:
 
     # A checkpoint keeps each timeline as its own pickle, unpickled only when it is read: most
     # customers of a long history are never explained or touched again, so loading stays cheap.
-    def __getstate__(self) -> dict:
-        data = self.__dict__.copy()
+    # The other fields go as a tuple of values (no field names repeated per customer).
+    def __reduce__(self):
+        data = self.__dict__
+        timeline = data.get("_timeline_blob")
         if "timeline" in data:
-            data["_timeline_blob"] = pickle.dumps(data.pop("timeline"), protocol=pickle.HIGHEST_PROTOCOL)
-        return data
-
-    def __setstate__(self, data: dict) -> None:
-        self.__dict__.update(data)
+            timeline = pickle.dumps(data["timeline"], protocol=pickle.HIGHEST_PROTOCOL)
+        return (_make_customer, (timeline,) + tuple(data[name] for name in _CUSTOMER_FIELDS))
 
     def __getattr__(self, name: str):
         if name == "timeline":
@@ -238,6 +247,18 @@ class Customer:
             self.__dict__["timeline"] = timeline
             return timeline
         raise AttributeError(name)
+
+
+def _make_customer(timeline: bytes | None, *values) -> "Customer":
+    customer = Customer.__new__(Customer)
+    customer.__dict__.update(zip(_CUSTOMER_FIELDS, values))
+    if timeline is not None:
+        customer.__dict__["_timeline_blob"] = timeline
+    return customer
+
+
+_LEAD_FIELDS = tuple(f.name for f in fields(Lead))
+_CUSTOMER_FIELDS = tuple(f.name for f in fields(Customer) if f.name != "timeline")
 
 
 @dataclass
@@ -358,31 +379,24 @@ class TeamState:
         return c is not None and c.left_at is None
 
 
-class _Packed(bytes):
-    """A value kept in its pickled form until it is first read (see `LazyDict`)."""
-
-    __slots__ = ()
-
-
 _MISSING = object()
 
 
-def _lazy_dict(items: list) -> "LazyDict":
+def _lazy_dict(items: dict) -> "LazyDict":
     lazy = LazyDict()
-    for key, blob in items:
-        dict.__setitem__(lazy, key, _Packed(blob))
+    dict.update(lazy, items)
     return lazy
 
 
 class LazyDict(dict):
     """The state's leads and customers: a checkpoint pickles each value on its own, and a restored
-    value is unpickled only when it is read. A command touches a handful of a year's leads, so
+    value stays `bytes` (never a value type of its own) until it is first read. A command touches a handful of a year's leads, so
     loading the state costs little more on a long history than on a short one."""
 
     __slots__ = ()
 
     def _open(self, key, value):
-        if type(value) is _Packed:
+        if type(value) is bytes:
             value = pickle.loads(value)
             dict.__setitem__(self, key, value)
         return value
@@ -402,7 +416,7 @@ class LazyDict(dict):
 
     def pop(self, key, *default):
         value = dict.pop(self, key, *default)
-        return pickle.loads(value) if type(value) is _Packed else value
+        return pickle.loads(value) if type(value) is bytes else value
 
     def setdefault(self, key, default=None):
         if key in self:
@@ -413,9 +427,10 @@ class LazyDict(dict):
     def copy(self):
         return _lazy_dict(self._packed())
 
-    def _packed(self) -> list:
-        return [(key, bytes(value) if type(value) is _Packed else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-                for key, value in dict.items(self)]
+    def _packed(self) -> dict:
+        dumps, protocol = pickle.dumps, pickle.HIGHEST_PROTOCOL
+        return {key: value if type(value) is bytes else dumps(value, protocol=protocol)
+                for key, value in dict.items(self)}
 
     def __reduce__(self):
         return (_lazy_dict, (self._packed(),))
