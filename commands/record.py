@@ -223,10 +223,13 @@ class Context:
         return set(self.state.leads) | {e.lead for e in self.later_of(E.LeadArrived)}
 
     def new_lead_id(self) -> str:
-        """`L<local date>-<n>`: n = 1 + the leads of that local date so far, skipping used ids."""
+        """`L<local date>-<n>`: n = 1 + the ids of that form given so far, skipping used ids.
+
+        Reads lead ids only: the leads themselves stay packed in a restored state."""
         date = self.local(self.at).date()
-        n = 1 + sum(1 for lead in self.state.leads.values() if lead.date == date)
         taken = self.taken_lead_ids()
+        prefix = f"L{date:%Y%m%d}-"
+        n = 1 + sum(1 for lead in taken if lead.startswith(prefix))
         while True:
             candidate = f"L{date:%Y%m%d}-{n:03d}"
             if candidate not in taken:
