@@ -118,6 +118,9 @@ def _month(value: Any) -> str:
     raise ValueError(f"expected a month YYYY-MM, got {value!r}")
 
 
+MAX_AMOUNT = Decimal(10) ** 15  # well inside Decimal's default 28-digit precision at two places
+
+
 def _amount(value: Any) -> Decimal:
     """R-MO-1: decimal yuan, at most two places; strings or exact numbers, never floats."""
     if isinstance(value, bool) or isinstance(value, float):
@@ -133,6 +136,8 @@ def _amount(value: Any) -> Decimal:
         raise ValueError(f"expected a decimal amount like \"12000.00\", got {value!r}")
     if not number.is_finite():
         raise ValueError(f"expected a finite amount, got {value!r}")
+    if abs(number) >= MAX_AMOUNT:
+        raise ValueError(f"expected an amount below {MAX_AMOUNT:,} yuan, got {value!r}")
     if number != number.quantize(Decimal("0.01")):
         raise ValueError(f"expected at most two decimal places (fen), got {value!r}")
     if number < 0:

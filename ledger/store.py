@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import os
 import secrets
 import uuid
@@ -249,6 +250,9 @@ def _sqlite_recorder_class() -> type:
             # nothing is appended between the import's reads and its writes.
             cur.execute("DELETE FROM ledger_meta WHERE name = 'import-lock'")
 
+        def end_import(self, cur: Any) -> None:
+            pass
+
         def lock_for_checkpoint(self, cur: Any) -> None:
             pass  # SQLite serialises writers already
 
@@ -329,6 +333,14 @@ def _postgres_recorder_class() -> type:
         def lock_for_import(self, cur: Any) -> None:
             # The appenders' own lock, taken before the import reads anything (readers go on).
             cur.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+            # No prepared statements in an import: a generic plan made while the tables were
+            # small keeps scanning them whole as this transaction fills them (quadratic).
+            # The connection goes back to the pool afterwards, so `end_import` restores it.
+            self._prepare_threshold = cur.connection.prepare_threshold
+            cur.connection.prepare_threshold = None
+
+        def end_import(self, cur: Any) -> None:
+            cur.connection.prepare_threshold = getattr(self, "_prepare_threshold", 5)
 
         def lock_for_checkpoint(self, cur: Any) -> None:
             # SHARE conflicts with the appenders' EXCLUSIVE lock: no append is in flight while
@@ -493,7 +505,7 @@ class Store:
             "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version"
             + (f" LIMIT {int(limit)}" if limit is not None else ""),
             (self._sid(team), after_seq))
-        return [Recorded(seq, decode_event(topic, bytes(state))) for seq, topic, state in rows]
+        return _decoded(rows)
 
     def read_by_time(self, team: str, after_key: Key | None = None,
                      until: dt.datetime | None = None) -> list[Recorded]:
@@ -510,8 +522,7 @@ class Store:
             statement += " AND i.at_us <= ?"
             params.append(to_micros(until))
         statement += " ORDER BY i.at_us, i.seq"
-        return [Recorded(seq, decode_event(topic, bytes(state)))
-                for seq, topic, state in self._rows(statement, params)]
+        return _decoded(self._rows(statement, params))
 
     def latest_at(self, team: str) -> dt.datetime | None:
         """The latest `at` recorded for the team (None when it has no events)."""
@@ -661,10 +672,13 @@ class Store:
         session = None
         try:
             with self.recorder.cursor(commit=True) as cur:
-                self.recorder.lock_for_import(cur)
-                session = ImportSession(self, cur)
-                yield session
-                session.finish()
+                try:
+                    self.recorder.lock_for_import(cur)
+                    session = ImportSession(self, cur)
+                    yield session
+                    session.finish()
+                finally:
+                    self.recorder.end_import(cur)
         except _RolledBack:
             return
         except IntegrityError as error:
@@ -726,6 +740,18 @@ class Store:
             return None
         at_us, seq, blob = rows[0]
         return (from_micros(at_us), seq), bytes(blob)
+
+
+def _decoded(rows: list) -> list[Recorded]:
+    """(seq, topic, state) rows as records. The cyclic GC is paused meanwhile: the events are
+    acyclic, and its passes over a growing list of them halved the rate (1.1M-event store)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [Recorded(seq, decode_event(topic, bytes(state))) for seq, topic, state in rows]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _RolledBack(Exception):
