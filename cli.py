@@ -1007,6 +1007,17 @@ def _emit_json(answer: dict) -> None:
     click.echo(json.dumps(answer, ensure_ascii=False, default=str))
 
 
+def _ask(opts: StoreOptions, question, *args):
+    """Fold the team to --at and ask `question(state, *args)`: (state, answer), or (None, None)
+    once the answer went out as JSON."""
+    _, state = _team_state(opts)
+    answer = question(state, *args)
+    if opts.json:
+        _emit_json(answer)
+        return None, None
+    return state, answer
+
+
 def _name(state, cid: str | None) -> str:
     """A consultant as people know them: `王芳 (c1)`; `-` for nobody."""
     if cid is None:
@@ -1044,10 +1055,9 @@ def owner_command(lead: str, opts: StoreOptions) -> None:
             text = owner_text(store, team, lead, _moment(opts, store, team))
         if text is not None:
             return click.echo(text)
-    _, state = _team_state(opts)
-    answer = queries.owner(state, lead)
-    if opts.json:
-        return _emit_json(answer)
+    state, answer = _ask(opts, queries.owner, lead)
+    if state is None:
+        return
     flag = "  [red]disputed (R-OW-7)[/red]" if answer["disputed"] else ""
     owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
     _console().print(f"{lead}: {owner} by {answer['rule']}{flag}")
@@ -1139,10 +1149,9 @@ def sanctions_command(opts: StoreOptions) -> None:
     """
     from projections import queries
 
-    _, state = _team_state(opts)
-    answer = queries.sanctions(state)
-    if opts.json:
-        return _emit_json(answer)
+    state, answer = _ask(opts, queries.sanctions)
+    if state is None:
+        return
     table = _table("Sanctions in force", ["consultant", "kind", "channels", "rule", "from", "until", "reason"])
     for row in answer["sanctions"]:
         kind = row["kind"]
@@ -1168,10 +1177,9 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
     """
     from projections import queries
 
-    _, state = _team_state(opts)
-    answer = queries.explain(state, lead)
-    if opts.json:
-        return _emit_json(answer)
+    state, answer = _ask(opts, queries.explain, lead)
+    if state is None:
+        return
     console = _console()
     owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
     flag = "  [red]disputed[/red]" if answer.get("disputed") else ""
@@ -1201,10 +1209,9 @@ def disputes_command(opts: StoreOptions) -> None:
     """
     from projections import queries
 
-    _, state = _team_state(opts)
-    answer = queries.disputes(state)
-    if opts.json:
-        return _emit_json(answer)
+    state, answer = _ask(opts, queries.disputes)
+    if state is None:
+        return
     table = _table("Disputes", ["lead", "derived owner", "claimed by", "at", "reason"])
     for item in answer["disputes"]:
         for claim in item["claims"]:
@@ -1224,10 +1231,9 @@ def followups_command(opts: StoreOptions) -> None:
     """
     from projections import queries
 
-    _, state = _team_state(opts)
-    answer = queries.followups(state)
-    if opts.json:
-        return _emit_json(answer)
+    state, answer = _ask(opts, queries.followups)
+    if state is None:
+        return
     table = _table("Overdue follow-ups", ["lead", "owner", "due", "rule"])
     for item in answer["overdue"]:
         table.add_row(item["lead"], _name(state, item["owner"]), item["due"], item.get("rule") or "")

@@ -74,11 +74,13 @@ def load(store: Store, team: str, at: dt.datetime, *, head: int | None = None) -
             if head == 0:
                 raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
         found = store.get_checkpoint(team, before=(at, CHECKPOINT_SEQ))
-        if found is None:
-            state, after = None, None
-        else:
-            after, blob = found
-            state = engine.load_checkpoint(blob)
+        state, after = None, None
+        if found is not None:
+            try:
+                state = engine.load_checkpoint(found[1])
+                after = found[0]
+            except engine.StaleCheckpoint:  # another engine version wrote it: fold from the events
+                pass
         records = store.read_by_time(team, after_key=after, until=at)
         try:
             return _fold(store, team, state, records, at, head)

@@ -441,16 +441,30 @@ class NeedsFullReplay(Exception):
     (a link, or an event earlier than its clock): replay from the full history instead."""
 
 
+# Written at the head of every checkpoint; a blob of another format (an older release of the
+# engine) is not trusted: the caller folds from the events instead.
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/3\n"
+
+
+class StaleCheckpoint(Exception):
+    """A checkpoint written by another version of the engine: fold from the events instead."""
+
+
 def dump_checkpoint(state: TeamState) -> bytes:
     """A light checkpoint: the state without the records it folded (the store has them)."""
     data = state.__dict__.copy()
     data["_packed"], data["_records"], data["records_dropped"] = [], [], True
     with _no_gc():
-        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        return CHECKPOINT_FORMAT + pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_checkpoint(blob: bytes) -> TeamState:
-    return _restore(blob)
+    if not blob.startswith(CHECKPOINT_FORMAT):
+        raise StaleCheckpoint("checkpoint written by another version of the engine")
+    try:
+        return _restore(blob[len(CHECKPOINT_FORMAT):])
+    except Exception as error:  # unpicklable under this version's classes
+        raise StaleCheckpoint(f"checkpoint unreadable by this version: {error}") from None
 
 
 def _restore(blob: bytes) -> "TeamState":
