@@ -143,13 +143,13 @@ class Catalog:
                           f"(seats {a.seat} and {b.seat})")]
         return []
 
-    @_check.register
-    def _(event: ev.ShiftAssigned, team: TeamCatalog) -> Problems:
-        return _consultants(team, consultant=event.consultant)
-
-    @_check.register
-    def _(event: ev.PresenceChanged, team: TeamCatalog) -> Problems:
-        return _consultants(team, consultant=event.consultant)
+    @_check.register(ev.ShiftAssigned)
+    @_check.register(ev.PresenceChanged)
+    @_check.register(ev.ComplaintVerified)
+    @_check.register(ev.TargetSet)
+    def _(event: ev.Event, team: TeamCatalog) -> Problems:
+        """Events that only name a consultant: it must have joined and not left."""
+        return _consultants(team, consultant=event.consultant)  # type: ignore[attr-defined]
 
     @_check.register
     def _(event: ev.LeadArrived, team: TeamCatalog) -> Problems:
@@ -162,13 +162,16 @@ class Catalog:
         problems += _phones(phone=event.phone, referrer_phone=event.referrer_phone)
         return problems
 
-    @_check.register
-    def _(event: ev.FollowUpLogged, team: TeamCatalog) -> Problems:
-        return _leads(team, lead=event.lead) + _consultants(team, consultant=event.consultant)
-
-    @_check.register
-    def _(event: ev.ClaimMade, team: TeamCatalog) -> Problems:
-        return _leads(team, lead=event.lead) + _consultants(team, consultant=event.consultant)
+    @_check.register(ev.FollowUpLogged)
+    @_check.register(ev.ClaimMade)
+    @_check.register(ev.InvitationRecorded)
+    @_check.register(ev.VisitRecorded)
+    @_check.register(ev.GradeProposed)
+    @_check.register(ev.GradeConfirmed)
+    def _(event: ev.Event, team: TeamCatalog) -> Problems:
+        """Events about a lead by a consultant: both must be known (the consultant may be absent)."""
+        return (_leads(team, lead=event.lead)  # type: ignore[attr-defined]
+                + _consultants(team, consultant=event.consultant))  # type: ignore[attr-defined]
 
     @_check.register
     def _(event: ev.RulingMade, team: TeamCatalog) -> Problems:
@@ -196,20 +199,6 @@ class Catalog:
             return [("penalty", f"unknown penalty {event.penalty!r}; expected the id of an imposed penalty")]
         return []
 
-    @_check.register(ev.InvitationRecorded)
-    @_check.register(ev.VisitRecorded)
-    def _(event: ev.InvitationRecorded | ev.VisitRecorded, team: TeamCatalog) -> Problems:
-        return _leads(team, lead=event.lead) + _consultants(team, consultant=event.consultant)
-
-    @_check.register
-    def _(event: ev.ComplaintVerified, team: TeamCatalog) -> Problems:
-        return _consultants(team, consultant=event.consultant)
-
-    @_check.register(ev.GradeProposed)
-    @_check.register(ev.GradeConfirmed)
-    def _(event: ev.GradeProposed | ev.GradeConfirmed, team: TeamCatalog) -> Problems:
-        return _leads(team, lead=event.lead) + _consultants(team, consultant=event.consultant)
-
     @_check.register
     def _(event: ev.ContractSigned, team: TeamCatalog) -> Problems:
         problems = _leads(team, lead=event.lead)
@@ -227,10 +216,6 @@ class Catalog:
         if contract not in team.contracts:
             return [("contract", f"unknown contract {contract!r}; expected the id of a signed contract")]
         return []
-
-    @_check.register
-    def _(event: ev.TargetSet, team: TeamCatalog) -> Problems:
-        return _consultants(team, consultant=event.consultant)
 
     @_check.register
     def _(event: ev.CustomerErased, team: TeamCatalog) -> Problems:

@@ -113,3 +113,20 @@ def test_loading_stored_history_applies_it_without_checking():
         e("LeadArrived", lead="L1", channel="walk_in"),
     ])
     assert catalog.check(e("FollowUpLogged", lead="L1", consultant="c1", direction="inbound")) == []
+
+
+def test_every_event_naming_a_consultant_or_a_lead_checks_both_exist():
+    catalog = with_roster(1)
+    assert not catalog.check(e("LeadArrived", lead="L1", channel="walk_in", phone="13800000001"))
+    about_lead = {"FollowUpLogged": {"direction": "outbound"}, "ClaimMade": {"reason": "mine"},
+                  "InvitationRecorded": {}, "VisitRecorded": {}, "GradeProposed": {"grade": "A"},
+                  "GradeConfirmed": {"grade": "A"}}
+    for kind, extra in about_lead.items():
+        assert [key for key, _ in catalog.check(e(kind, lead="L1", consultant="ghost", **extra))] == ["consultant"]
+        assert [key for key, _ in catalog.check(e(kind, lead="L9", consultant="c1", **extra))] == ["lead"]
+    only_consultant = {"ShiftAssigned": {"date": "2026-11-02", "shift": "early"},
+                       "PresenceChanged": {"presence": "away"}, "ComplaintVerified": {"reason": "x"},
+                       "TargetSet": {"month": "2026-11", "red": "1.00", "green": "1.00"}}
+    for kind, extra in only_consultant.items():
+        assert [key for key, _ in catalog.check(e(kind, consultant="ghost", **extra))] == ["consultant"]
+        assert catalog.check(e(kind, consultant="c1", **extra)) == []
