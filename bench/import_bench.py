@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests")]
 
 TEAM = "bench"
 BATCH = 1000
@@ -78,25 +78,13 @@ def bench_import(url: str, text: str, count: int) -> dict:
             "read_by_time_decoded_events_per_s": rate(replay, read_seconds)}
 
 
-_CLASSES: list = []
-
-
 def _library_app(env: dict):
-    if not _CLASSES:  # defined once: the library registers each class under its topic
-        from eventsourcing.application import Application
-        from eventsourcing.domain import Aggregate, event
+    """The library's own application over the same kind of store (classes shared with
+    bench/rebuild_bench.py: the library registers each class under its topic once)."""
+    from rebuild_bench import library_classes
 
-        class TeamStream(Aggregate):
-            @event("Recorded")
-            def record(self, data: dict) -> None:
-                pass
-
-        class Ledger(Application):
-            pass
-
-        _CLASSES.extend([Ledger, TeamStream])
-    Ledger, TeamStream = _CLASSES
-    return Ledger(env=env), TeamStream
+    Library, TeamStream = library_classes()
+    return Library(env=env), TeamStream
 
 
 def bench_library(env: dict, events: list[dict], sample: int) -> dict:
