@@ -21,7 +21,7 @@ from ledger import models_store as M
 from ledger.errors import UnknownLead
 from ledger.store import Store
 from projections import engine
-from projections.models import Models, fold_models
+from projections.models import Models, fold_models, models_after
 
 from . import history
 
@@ -92,6 +92,24 @@ def maintain(store: Store, team: str, gen: int | None = None, *, attempts: int =
             continue
         return M.Generation(team, g.gen, g.live, models.position, models.horizon, models.tz)
     return None
+
+
+def maintain_after(store: Store, team: str, state: engine.TeamState, stored: list, head: int) -> bool:
+    """`maintain` after a recording command appended `stored` onto `head`, from the state it
+    decided on (`projections.models.models_after`: the events' instant had nothing before them, and
+    nothing was recorded after it). False when the live model was not at `head` or moved
+    meanwhile: the caller then runs `maintain`. The state is advanced to the models' horizon."""
+    from ledger.errors import LedgerError
+
+    try:
+        g = M.live(store, team)
+        if g is None or g.position != head:
+            return False
+        models = models_after(state, stored, covered=g.horizon)
+        M.write(store, team, g.gen, models, g.position)
+    except (M.Stale, LedgerError):
+        return False
+    return True
 
 
 def maintain_quietly(store: Store, teams) -> None:

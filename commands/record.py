@@ -46,6 +46,7 @@ from ledger.phone import identity, mask, normalize
 from ledger.store import Store
 from projections import catalog as C
 from projections import engine, queries
+from projections.models import can_follow
 
 from . import history
 from .history import Loaded
@@ -261,13 +262,13 @@ class Outcome:
     team: str
     at: dt.datetime
     records: list[E.Recorded]  # as stored (phone numbers as keys)
-    state: engine.TeamState  # the state at `at` including them
+    tz: Any  # the team's zone at `at`, after them
     attempts: int
     answer: dict
     notes: list[str] = field(default_factory=list)
 
     def to_json_dict(self) -> dict:
-        data = {"team": self.team, "at": self.answer.get("at") or _iso(self.state, self.at),
+        data = {"team": self.team, "at": self.answer.get("at") or self.at.astimezone(self.tz).isoformat(timespec="seconds"),
                 "events": [{"seq": r.seq, "type": r.event.type} for r in self.records],
                 "attempts": self.attempts}
         data.update(self.answer)
@@ -350,6 +351,10 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
             problems = ctx.catalog.check(event)
             if problems:
                 raise _problem_error(problems)
+        # The read models can follow from this very state (no second load) when nothing else
+        # happened at `when` and nothing was recorded after it (commands.read_models).
+        follow = not later and can_follow(state, events)
+        state.touched = set() if follow else None
         try:
             stored = store.append({team: (head, events)}).get(team, [])
         except ConcurrencyConflict:
@@ -359,16 +364,18 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
                     "attempts, nothing stored") from None
             sleep(_rng.uniform(0, min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempt - 1))))
             continue
-        if stored:  # the read models (issue 6)
-            from .read_models import maintain_quietly
-
-            maintain_quietly(store, [team])
         after = fold_stored(store, team, state, stored, when)
         last = stored[-1].seq if stored else head
         if stored and loaded.folded + len(stored) >= SAVE_AFTER:
             save_checkpoint(store, team, after, when, last)
         result = answer(ctx, after, stored) if answer is not None else {}
-        return Outcome(team, when, stored, after, attempt, result, ctx.notes)
+        outcome = Outcome(team, when, stored, after.tz, attempt, result, ctx.notes)
+        if stored:  # the read models (issue 6); this may advance `after` past `when`
+            from .read_models import maintain_after, maintain_quietly
+
+            if not (follow and after is state and maintain_after(store, team, after, stored, head)):
+                maintain_quietly(store, [team])
+        return outcome
     raise AssertionError("unreachable")
 
 

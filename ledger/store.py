@@ -515,9 +515,9 @@ class Store:
                      "WHERE i.team = ?")
         params: list[Any] = [self._sid(team), team]
         if after_key is not None:
-            statement += " AND (i.at_us > ? OR (i.at_us = ? AND i.seq > ?))"
+            statement += " AND (i.at_us, i.seq) > (?, ?)"
             at_us = to_micros(after_key[0])
-            params += [at_us, at_us, after_key[1]]
+            params += [at_us, after_key[1]]
         if until is not None:
             statement += " AND i.at_us <= ?"
             params.append(to_micros(until))
@@ -732,8 +732,8 @@ class Store:
         params: list[Any] = [team]
         if before is not None:
             at_us = to_micros(before[0])
-            statement += " AND (at_us < ? OR (at_us = ? AND seq <= ?))"
-            params += [at_us, at_us, before[1]]
+            statement += " AND (at_us, seq) <= (?, ?)"
+            params += [at_us, before[1]]
         statement += " ORDER BY at_us DESC, seq DESC LIMIT 1"
         rows = self._rows(statement, params)
         if not rows:

@@ -295,6 +295,9 @@ class TeamState:
     # Observers (the persisted read models, projections.models) set a set here: every customer
     # whose timeline grows -- every change of its owner, rule, claims or disputes -- is added.
     touched: set | None = None
+    # The instant of the latest timer fired (None: none yet): lets a caller see whether anything
+    # happened at an instant before a new event of it (commands.record, the read models).
+    last_fired: dt.datetime | None = None
 
     def __init__(self, team: str | None = None):
         self.team = team
@@ -303,7 +306,8 @@ class TeamState:
         self.policy: Policy = build_policy("campus")
         self.policy_seq: int | None = None
         self.cal = Calendar(self.policy)
-        self.money = MoneyFacts()
+        # A command reads a handful of a year's contracts: each is unpickled on first read.
+        self.money = MoneyFacts(contracts=LazyDict(), referral_sources=LazyDict())
         self._records: list = []  # Recorded folded so far, in key order (see `records`)
         self._packed: list = []  # older records in their JSON form (checkpoints stay light)
         self.seen: set[int] = set()
@@ -443,7 +447,7 @@ class NeedsFullReplay(Exception):
 
 # Written at the head of every checkpoint; a blob of another format (an older release of the
 # engine) is not trusted: the caller folds from the events instead.
-CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/3\n"
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/4\n"
 
 
 class StaleCheckpoint(Exception):
@@ -454,6 +458,7 @@ def dump_checkpoint(state: TeamState) -> bytes:
     """A light checkpoint: the state without the records it folded (the store has them)."""
     data = state.__dict__.copy()
     data["_packed"], data["_records"], data["records_dropped"] = [], [], True
+    data.pop("touched", None)  # an observer's working set, not state
     with _no_gc():
         return CHECKPOINT_FORMAT + pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -657,6 +662,7 @@ def _fire(state: TeamState, until: dt.datetime) -> None:
         instant, _, _, kind, payload = heapq.heappop(timers)
         if state.clock is None or instant > state.clock:
             state.clock = instant
+        state.last_fired = instant
         _TIMERS[kind](state, instant, payload)
 
 

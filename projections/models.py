@@ -152,11 +152,15 @@ class _Observer:
             after.touched = set()
             self.state = after
             self.everything = True
+        self.note(rec)
+
+    def note(self, rec: E.Recorded) -> None:
+        """What folding `rec` (already applied to the state) means for the flush and the finish."""
         if isinstance(rec.event, E.PolicyAdopted):  # the zone answers are written in may change
             self.everything = True
         if self.everything or _moves_money(rec.event):
             self.money = True
-        if isinstance(rec.event, (E.ConsultantJoined, E.SeatsSwapped)):
+        if isinstance(rec.event, _ROSTER_EVENTS):
             self.roster = True
         self.ordering = rec.seq
         self.models.position = max(self.models.position, rec.seq)
@@ -177,6 +181,48 @@ def fold_models(state: engine.TeamState | None, records: Iterable[E.Recorded], *
     observer = _Observer(state, models)
     for rec in records:
         observer.apply(rec)
+    return _close(observer, start, last_at, covered, keep)
+
+
+# Events after which `models_after` cannot tell what changed from the state after them alone.
+_ROSTER_EVENTS = (E.ConsultantJoined, E.SeatsSwapped)
+_NOT_AFTER = _ROSTER_EVENTS + (E.PolicyAdopted, E.CustomersLinked, E.CustomersUnlinked)
+
+
+def can_follow(state: engine.TeamState, events: Iterable[E.Event]) -> bool:
+    """Whether `models_after` may fold `events` recorded at one instant onto `state` (the team
+    at that instant): nothing -- no event, no timer -- happened at that instant before them,
+    and none re-decides the past or changes the seats or the zone (those need `fold_models`)."""
+    events = list(events)
+    if not events or any(isinstance(event, _NOT_AFTER) for event in events):
+        return False
+    at = events[0].at
+    if any(event.at != at for event in events):
+        return False
+    last = state.last_key[0] if state.last_key is not None else None
+    return (last is None or last < at) and (state.last_fired is None or state.last_fired < at)
+
+
+def models_after(state: engine.TeamState, stored: list[E.Recorded], *, covered: dt.datetime | None = None) -> Models:
+    """`fold_models(before, stored, start=at)` without loading `before` a second time: `state` is
+    `before` with `stored` already applied (`engine.apply`) while `state.touched` (a set) collected
+    the customers they changed, and `can_follow(before, ...)` held. A recording command's case:
+    it holds the state it decided on. The state is advanced to the models' horizon."""
+    at = stored[0].event.at
+    models = Models(team=state.team, start=at)
+    touched = state.touched
+    observer = _Observer(state, models)
+    state.touched = touched
+    observer.instant = at
+    for rec in stored:
+        observer.note(rec)
+    return _close(observer, at, None, covered, None)
+
+
+def _close(observer: "_Observer", start: dt.datetime | None, last_at: dt.datetime | None,
+           covered: dt.datetime | None, keep) -> Models:
+    """Follow the timers to the horizon, flush the last instant and compute the rest."""
+    models = observer.models
     state = observer.state
     models.team = state.team
     latest = max((t for t in (last_at, state.last_key[0] if state.last_key else None, start) if t is not None),

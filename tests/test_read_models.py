@@ -109,6 +109,43 @@ def test_models_are_kept_current_and_answer_as_the_fold_before_and_after_late_ev
             assert result.drift == [], result.drift[:3]
 
 
+def test_recording_commands_keep_the_models_from_the_state_they_decided_on(store_url, monkeypatch):
+    """A recording command folds the read models on from the state it decided on when nothing else
+    happened at its instant (`models_after`), and falls back to `maintain` when something did (an
+    event at the same instant, the 24:00 R-FU-2 deadline timer): both give what a rebuild gives."""
+    from commands import record as R
+
+    followed = []
+    real = read_models.models_after
+    monkeypatch.setattr(read_models, "models_after", lambda *a, **k: followed.append(a[1][0].event.type) or real(*a, **k))
+    lines = _lines(seed=9, teams=1, days=30)
+    with open_store(store_url) as store:
+        import_file(store, "\n".join(lines))
+        team = store.teams()[0]
+        joined = [r.event.consultant for r in store.read(team) if r.event.type == "ConsultantJoined"]
+        now = dt.datetime(2026, 10, 30, tzinfo=dt.timezone.utc)
+
+        def at(text: str) -> dict:
+            return {"at": dt.datetime.fromisoformat(f"2026-10-{text}+08:00"), "now": now}
+
+        first = R.arrive(store, team, "hotline", phone="13912340001", **at("01T08:30:17")).answer["lead"]
+        R.followup(store, team, first, joined[0], **at("01T08:30:17"))  # same instant: falls back
+        second = R.arrive(store, team, "walk_in", phone="13912340002", **at("01T09:01:00")).answer["lead"]
+        R.claim(store, team, second, joined[1], "met them at the door", **at("01T10:00:05"))
+        R.rule(store, team, second, joined[1], "the claim holds", **at("01T10:20:00"))
+        R.penalize(store, team, joined[2], kind="skip", turns=2, channels=["walk_in"], rule_id="R-SA-2",
+                   reason="late to the desk", **at("01T11:12:13"))
+        R.presence(store, team, joined[3], "away", **at("01T11:20:00"))
+        R.sign(store, team, "K-FAST", first, "12000.00", **at("01T11:30:00"))
+        R.money(store, team, "K-FAST", "3000.00", kind="PaymentReceived", **at("01T11:45:10"))
+        R.arrive(store, team, "online", **at("02T00:00:00"))  # the 24:00 deadlines fire at it: falls back
+        R.arrive(store, team, "online", **at("02T00:00:01"))
+        assert "FollowUpLogged" not in followed and 7 <= len(followed) < 11, followed
+        assert read_models.current(store, team) is not None
+        assert process_team(store, team, swap=False).drift == []
+        _assert_models_answer_as_the_fold(store, team, random.Random(3), moments=3, leads=20)
+
+
 def test_owner_turns_and_commission_print_the_same_bytes_from_the_model_and_from_the_fold(store_url):
     lines = _lines(seed=3, teams=1, days=12)
     runner = CliRunner()
