@@ -80,11 +80,20 @@ class StoreOptions:
     team: str | None
     json: bool
     at: dt.datetime | None
+    _store: Any = None
 
-    def open_store(self):  # -> ledger.store.Store
+    def open_store(self):  # -> a context giving the ledger.store.Store
+        """The command's store, opened on first use and closed when the command ends (not when
+        a `with` block ends): a state restored from a checkpoint reads the values the checkpoint
+        kept apart from it on first use (`commands.history.load`)."""
+        from contextlib import nullcontext
+
         from ledger.store import open_store
 
-        return open_store(self.db)
+        if self._store is None:
+            self._store = open_store(self.db)
+            click.get_current_context().call_on_close(self._store.close)
+        return nullcontext(self._store)
 
     def resolve_team(self, store) -> str:
         """`--team`, or the store's only team; `UnknownTeam` (exit 2) otherwise."""

@@ -77,7 +77,7 @@ def load(store: Store, team: str, at: dt.datetime, *, head: int | None = None) -
         state, after = None, None
         if found is not None:
             try:
-                state = engine.load_checkpoint(found[1])
+                state = engine.load_checkpoint(found[1], fetch_items(store, team))
                 after = found[0]
             except engine.StaleCheckpoint:  # another engine version wrote it: fold from the events
                 pass
@@ -116,8 +116,18 @@ def _fold(store: Store, team: str, state, records: list[Recorded], at: dt.dateti
 
 def _save(store: Store, team: str, state: engine.TeamState, head: int) -> None:
     """Leave a checkpoint, unless an event recorded after `head` already made it stale."""
-    blob = engine.dump_checkpoint(state)
-    store.put_checkpoint(team, (state.clock, CHECKPOINT_SEQ), blob, head=head)
+    save(store, team, state, (state.clock, CHECKPOINT_SEQ), head)
+
+
+def save(store: Store, team: str, state: engine.TeamState, key: tuple, head: int) -> bool:
+    """Keep `state` as the checkpoint at `key`, with the values it keeps apart."""
+    blob, items = engine.dump_checkpoint(state)
+    return store.put_checkpoint(team, key, blob, items=items, head=head)
+
+
+def fetch_items(store: Store, team: str) -> engine.Fetch:
+    """How a restored state reads the values its checkpoint kept apart (on first use)."""
+    return lambda digests: store.checkpoint_items(team, digests)
 
 
 def records_until(store: Store, team: str, at: dt.datetime) -> list[Recorded]:

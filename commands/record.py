@@ -83,7 +83,7 @@ def fold_stored(store: Store, team: str, state: engine.TeamState, stored: list[E
 
 def save_checkpoint(store: Store, team: str, state: engine.TeamState, at: dt.datetime, head: int) -> bool:
     """Leave `state` (all events with at' <= at recorded up to `head`) as a checkpoint."""
-    return store.put_checkpoint(team, (at, head), engine.dump_checkpoint(state), head=head)
+    return history.save(store, team, state, (at, head), head)
 
 
 def later_events(store: Store, team: str, at: dt.datetime) -> list[E.Recorded]:

@@ -16,6 +16,7 @@ Side tables are written by the recorder subclasses in the SAME transaction as th
                         a `CustomerErased` deletes every clear copy of its number;
 - `ledger_checkpoints`  opaque rules-engine checkpoints by (team, at, seq); an appended event
                         back-dated before a checkpoint deletes it (R-T-5);
+- `ledger_checkpoint_items`  the values checkpoints keep apart, by (team, digest of the bytes);
 - `ledger_meta`         the per-store phone secret.
 
 Nothing is opened at import time; `eventsourcing.postgres` / psycopg are imported only for
@@ -153,6 +154,10 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS ledger_phones_by_key ON ledger_phones (phone_key)",
     "CREATE TABLE IF NOT EXISTS ledger_checkpoints (team TEXT NOT NULL, at_us BIGINT NOT NULL, "
     "seq BIGINT NOT NULL, blob {blob} NOT NULL, PRIMARY KEY (team, at_us, seq))",
+    # The values checkpoints keep apart (leads, customers, ...), by the digest of their bytes:
+    # shared by every checkpoint that holds the same value, read one by one on first use.
+    "CREATE TABLE IF NOT EXISTS ledger_checkpoint_items (team TEXT NOT NULL, digest {blob} NOT NULL, "
+    "blob {blob} NOT NULL, PRIMARY KEY (team, digest))",
     # The import check's catalog (projections.catalog) after `seq` events in recording order:
     # append-only history never invalidates it.
     "CREATE TABLE IF NOT EXISTS ledger_catalogs (team TEXT NOT NULL, seq BIGINT NOT NULL, "
@@ -174,9 +179,12 @@ class _LedgerSQL:
     def ledger_table_statements(self) -> list[str]:
         return [self.sql(s.replace("{blob}", self.blob_type)) for s in _TABLES]
 
-    def insert_rows(self, cur: Any, into: str, types: tuple[str, ...], rows: list[tuple]) -> None:
+    def insert_rows(self, cur: Any, into: str, types: tuple[str, ...], rows: list[tuple], *,
+                    or_ignore: bool = False) -> None:
+        """Insert `rows`; with `or_ignore`, a row whose key is stored already is skipped."""
         if rows:
-            cur.executemany(f"INSERT INTO {into} VALUES ({', '.join('?' * len(types))})", rows)
+            verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+            cur.executemany(f"{verb} INTO {into} VALUES ({', '.join('?' * len(types))})", rows)
 
     def write_side_tables(self, cur: Any, plan: AppendPlan) -> None:
         ex = cur.execute
@@ -217,7 +225,7 @@ def _sqlite_recorder_class() -> type:
 
         def needs_tables(self) -> bool:
             with self.datastore.transaction(commit=False) as cur:
-                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_checkpoints'")
+                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_checkpoint_items'")
                 return cur.fetchone() is None
 
         @contextmanager
@@ -280,16 +288,18 @@ def _postgres_recorder_class() -> type:
         def sql(self, statement: str) -> str:
             return statement.replace("?", "%s")
 
-        def insert_rows(self, cur: Any, into: str, types: tuple[str, ...], rows: list[tuple]) -> None:
+        def insert_rows(self, cur: Any, into: str, types: tuple[str, ...], rows: list[tuple], *,
+                        or_ignore: bool = False) -> None:
             # One statement with one array per column: no per-row round trips.
             if rows:
                 arrays = ", ".join(f"%s::{t}[]" for t in types)
                 columns = [list(column) for column in zip(*rows)]
-                cur.execute(f"INSERT INTO {into} SELECT * FROM unnest({arrays})", columns)
+                tail = " ON CONFLICT DO NOTHING" if or_ignore else ""
+                cur.execute(f"INSERT INTO {into} SELECT * FROM unnest({arrays}){tail}", columns)
 
         def needs_tables(self) -> bool:
             with self.cursor(commit=False) as cur:
-                cur.execute("SELECT to_regclass('ledger_checkpoints') IS NULL")
+                cur.execute("SELECT to_regclass('ledger_checkpoint_items') IS NULL")
                 return bool(cur.fetchone()[0])
 
         @contextmanager
@@ -692,8 +702,10 @@ class Store:
 
     # -- checkpoints ---------------------------------------------------------------------------
 
-    def put_checkpoint(self, team: str, key: Key, blob: bytes, *, head: int | None = None) -> bool:
-        """Keep an opaque checkpoint of the rules engine at replay position `key` (at, seq).
+    def put_checkpoint(self, team: str, key: Key, blob: bytes, *, items: dict[bytes, bytes] | None = None,
+                       head: int | None = None) -> bool:
+        """Keep an opaque checkpoint of the rules engine at replay position `key` (at, seq), and
+        the values it keeps apart, `items` {digest: bytes} (those stored already are skipped).
 
         With `head` (the last seq the fold had seen), the checkpoint is dropped — returning
         False — when an event recorded after `head` is back-dated before `key` (R-T-5)."""
@@ -701,6 +713,10 @@ class Store:
         sql = self.recorder.sql
         with self._cursor(commit=True) as cur:
             self.recorder.lock_for_checkpoint(cur)
+            if items:
+                self.recorder.insert_rows(cur, "ledger_checkpoint_items (team, digest, blob)",
+                                          ("text", "bytea", "bytea"),
+                                          [(team, digest, value) for digest, value in items.items()], or_ignore=True)
             cur.execute(sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us = ? AND seq = ?"),
                         (team, at_us, key[1]))
             cur.execute(sql("INSERT INTO ledger_checkpoints (team, at_us, seq, blob) VALUES (?, ?, ?, ?)"),
@@ -740,6 +756,20 @@ class Store:
             return None
         at_us, seq, blob = rows[0]
         return (from_micros(at_us), seq), bytes(blob)
+
+    def checkpoint_items(self, team: str, digests: Sequence[bytes]) -> dict[bytes, bytes]:
+        """The values checkpoints kept apart, by digest (`put_checkpoint(items=...)`)."""
+        found: dict[bytes, bytes] = {}
+        wanted = list(dict.fromkeys(digests))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            rows = self._rows(f"SELECT digest, blob FROM ledger_checkpoint_items WHERE team = ? "
+                              f"AND digest IN ({', '.join('?' * len(chunk))})", [team, *chunk])
+            found.update((bytes(digest), bytes(blob)) for digest, blob in rows)
+        missing = len(wanted) - len(found)
+        if missing:
+            raise LookupError(f"{missing} checkpoint value(s) of team {team!r} are missing from the store")
+        return found
 
 
 def _decoded(rows: list) -> list[Recorded]:

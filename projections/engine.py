@@ -62,15 +62,16 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import gc
+import hashlib
 import heapq
 import json
 import pickle
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 from ledger import events as E
 from ledger.errors import RuleViolation
@@ -365,7 +366,7 @@ class TeamState:
         data["_records"] = []
         with _no_gc():
             blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-        return (_restore, (blob,))
+        return (_unpickle, (blob,))
 
     # -- helpers used by queries too
     def policy_at(self, at: dt.datetime) -> Policy:
@@ -386,24 +387,45 @@ class TeamState:
 _MISSING = object()
 
 
-def _lazy_dict(items: dict) -> "LazyDict":
+def _lazy_dict(items: dict, fetch: "Fetch | None" = None) -> "LazyDict":
     lazy = LazyDict()
     dict.update(lazy, items)
+    lazy.fetch = fetch
     return lazy
 
 
-class LazyDict(dict):
-    """The state's leads and customers: a checkpoint pickles each value on its own, and a restored
-    value stays `bytes` (never a value type of its own) until it is first read. A command touches a handful of a year's leads, so
-    loading the state costs little more on a long history than on a short one."""
+# Reads a checkpoint's kept-apart values by digest: {digest: pickled value} (the shell passes one
+# that reads the store, `commands.history`; the engine itself does no I/O).
+Fetch = Callable[[list[bytes]], dict[bytes, bytes]]
 
-    __slots__ = ()
+
+class LazyDict(dict):
+    """The state's leads, customers, contracts and referral sources. A checkpoint keeps each value
+    apart, pickled, under the digest of its bytes (unchanged values are not written again); a
+    restored value stays that digest -- `bytes`, never a value type of its own -- until it is
+    first read, when `fetch` brings its bytes. A command touches a handful of a year's leads, so
+    loading the state costs about the same on a long history as on a short one."""
+
+    __slots__ = ("fetch",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fetch: Fetch | None = None
 
     def _open(self, key, value):
         if type(value) is bytes:
-            value = pickle.loads(value)
+            value = pickle.loads(self.fetch([value])[value])
             dict.__setitem__(self, key, value)
         return value
+
+    def _open_all(self) -> None:
+        digests = [value for value in dict.values(self) if type(value) is bytes]
+        if digests:
+            found = self.fetch(digests)
+            with _no_gc():
+                for key, value in list(dict.items(self)):
+                    if type(value) is bytes:
+                        dict.__setitem__(self, key, pickle.loads(found[value]))
 
     def __getitem__(self, key):
         return self._open(key, dict.__getitem__(self, key))
@@ -413,14 +435,17 @@ class LazyDict(dict):
         return default if value is _MISSING else self._open(key, value)
 
     def values(self):
-        return [self._open(key, value) for key, value in list(dict.items(self))]
+        self._open_all()
+        return list(dict.values(self))
 
     def items(self):
-        return [(key, self._open(key, value)) for key, value in list(dict.items(self))]
+        self._open_all()
+        return list(dict.items(self))
 
     def pop(self, key, *default):
-        value = dict.pop(self, key, *default)
-        return pickle.loads(value) if type(value) is bytes else value
+        if key in self:
+            self[key]
+        return dict.pop(self, key, *default)
 
     def setdefault(self, key, default=None):
         if key in self:
@@ -429,15 +454,23 @@ class LazyDict(dict):
         return default
 
     def copy(self):
-        return _lazy_dict(self._packed())
+        return _lazy_dict(self, self.fetch)
 
-    def _packed(self) -> dict:
-        dumps, protocol = pickle.dumps, pickle.HIGHEST_PROTOCOL
-        return {key: value if type(value) is bytes else dumps(value, protocol=protocol)
-                for key, value in dict.items(self)}
+    def digests(self, items: dict[bytes, bytes]) -> dict:
+        """{key: digest}, adding to `items` the pickled bytes of every value not kept yet."""
+        dumps, protocol, digest = pickle.dumps, pickle.HIGHEST_PROTOCOL, hashlib.blake2b
+        out = {}
+        for key, value in dict.items(self):
+            if type(value) is not bytes:
+                blob = dumps(value, protocol=protocol)
+                value = digest(blob, digest_size=16).digest()
+                items[value] = blob
+            out[key] = value
+        return out
 
     def __reduce__(self):
-        return (_lazy_dict, (self._packed(),))
+        self._open_all()
+        return (_lazy_dict, (dict(dict.items(self)),))
 
 
 class NeedsFullReplay(Exception):
@@ -447,36 +480,59 @@ class NeedsFullReplay(Exception):
 
 # Written at the head of every checkpoint; a blob of another format (an older release of the
 # engine) is not trusted: the caller folds from the events instead.
-CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/4\n"
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/5\n"
 
 
 class StaleCheckpoint(Exception):
     """A checkpoint written by another version of the engine: fold from the events instead."""
 
 
-def dump_checkpoint(state: TeamState) -> bytes:
-    """A light checkpoint: the state without the records it folded (the store has them)."""
+def dump_checkpoint(state: TeamState) -> tuple[bytes, dict[bytes, bytes]]:
+    """A light checkpoint: the state without the records it folded (the store has them), and
+    with its leads, customers, contracts and referral sources as digests. Returns the blob and
+    the values to keep apart, {digest: pickled value}: only those read since the state was
+    restored (the others are kept already)."""
+    items: dict[bytes, bytes] = {}
     data = state.__dict__.copy()
     data["_packed"], data["_records"], data["records_dropped"] = [], [], True
     data.pop("touched", None)  # an observer's working set, not state
     with _no_gc():
-        return CHECKPOINT_FORMAT + pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        data["leads"] = state.leads.digests(items)
+        data["customers"] = state.customers.digests(items)
+        data["money"] = replace(state.money, contracts=state.money.contracts.digests(items),
+                                referral_sources=state.money.referral_sources.digests(items))
+        return CHECKPOINT_FORMAT + pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), items
 
 
-def load_checkpoint(blob: bytes) -> TeamState:
+def load_checkpoint(blob: bytes, fetch: Fetch) -> TeamState:
+    """The state `dump_checkpoint` kept; `fetch` reads the values it kept apart, on first use."""
     if not blob.startswith(CHECKPOINT_FORMAT):
         raise StaleCheckpoint("checkpoint written by another version of the engine")
     try:
-        return _restore(blob[len(CHECKPOINT_FORMAT):])
+        return _restore(memoryview(blob)[len(CHECKPOINT_FORMAT):], fetch)
     except Exception as error:  # unpicklable under this version's classes
         raise StaleCheckpoint(f"checkpoint unreadable by this version: {error}") from None
 
 
-def _restore(blob: bytes) -> "TeamState":
-    """Unpickle a checkpoint; the cyclic GC is paused while the many small objects are made."""
+def _unpickle(blob: bytes) -> "TeamState":
+    """A state pickled whole (`TeamState.__reduce__`: every value in the blob)."""
     state = TeamState.__new__(TeamState)
     with _no_gc():
         state.__dict__.update(pickle.loads(blob))
+    return state
+
+
+def _restore(blob, fetch: Fetch) -> "TeamState":
+    """Unpickle a checkpoint; the cyclic GC is paused while the many small objects are made."""
+    state = TeamState.__new__(TeamState)
+    with _no_gc():
+        data = pickle.loads(blob)
+        data["leads"] = _lazy_dict(data["leads"], fetch)
+        data["customers"] = _lazy_dict(data["customers"], fetch)
+        money = data["money"]
+        money.contracts = _lazy_dict(money.contracts, fetch)
+        money.referral_sources = _lazy_dict(money.referral_sources, fetch)
+        state.__dict__.update(data)
     return state
 
 

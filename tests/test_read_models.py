@@ -167,7 +167,7 @@ def test_owner_turns_and_commission_print_the_same_bytes_from_the_model_and_from
         assert read_models.current(store, team) is None
     folded = [runner.invoke(main, c + ["--db", store_url, "--json"]) for c in commands]
     for command, a, b in zip(commands, with_model, folded):
-        assert (a.exit_code, a.stdout) == (b.exit_code, b.stdout), command
+        assert (a.exit_code, a.stdout) == (b.exit_code, b.stdout), (command, b.exception, b.stderr if b.stderr_bytes else "")
     assert with_model[len(leads)].exit_code == 2  # a lead not arrived by --at is unknown
 
 

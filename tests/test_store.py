@@ -314,3 +314,13 @@ def test_a_checkpoint_computed_before_a_late_event_is_not_kept(store):
     assert store.put_checkpoint("t1", key_at(2, 0, 2), b"stale", head=2) is False
     assert store.get_checkpoint("t1") is None
     assert store.put_checkpoint("t1", key_at(2, 0, 3), b"fresh", head=3) is True
+
+
+def test_checkpoint_items_are_kept_once_per_digest_and_read_back_by_digest(store):
+    store.append({"t1": (0, roster(consultants=1))})
+    store.put_checkpoint("t1", key_at(2, 0, 2), b"two", items={b"d1" * 8: b"first", b"d2" * 8: b"second"})
+    store.put_checkpoint("t1", key_at(3, 0, 2), b"three", items={b"d2" * 8: b"second", b"d3" * 8: b"third"})
+    assert store.checkpoint_items("t1", [b"d1" * 8, b"d3" * 8, b"d1" * 8]) == {b"d1" * 8: b"first", b"d3" * 8: b"third"}
+    assert store._rows("SELECT COUNT(*) FROM ledger_checkpoint_items")[0][0] == 3
+    with pytest.raises(LookupError, match="1 checkpoint value"):
+        store.checkpoint_items("other", [b"d1" * 8])
