@@ -1161,14 +1161,14 @@ def sanctions_command(opts: StoreOptions) -> None:
     state, answer = _ask(opts, queries.sanctions)
     if state is None:
         return
-    table = _table("Sanctions in force", ["consultant", "kind", "channels", "rule", "from", "until", "reason"])
+    table = _table("Sanctions in force", ["id", "consultant", "kind", "channels", "rule", "from", "until", "reason"])
     for row in answer["sanctions"]:
         kind = row["kind"]
         if kind == "throttle":
             kind = f"throttle {row.get('take')} of {row.get('of')}"
         elif kind == "skip":
             kind = f"skip ({row.get('turns_left')} left)"
-        table.add_row(_name(state, row["consultant"]), kind, ",".join(row["channels"]), row["rule"],
+        table.add_row(row["penalty"], _name(state, row["consultant"]), kind, ",".join(row["channels"]), row["rule"],
                       row["from"] or "-", row["until"] or "-", row.get("reason") or "")
     _console().print(table)
 

@@ -618,14 +618,11 @@ def lift(store: Store, team: str, penalty: str, by: str | None = None, **kw: Any
                     raise InputError(f"penalty {penalty!r} is imposed at {ctx.show(event.at)}, after this "
                                      f"event's time {ctx.show(ctx.at)}")
             live = {s.id: f"{s.id} ({s.consultant}, {s.rule})" for s in ctx.state.sanctions.values()
-                    if s.live(ctx.at) and not s.derived}
+                    if s.live(ctx.at)}
             hint = _suggest(penalty, live)
             shown = ", ".join(live.values()) or "none"
             raise InputError(f"unknown penalty {penalty!r}; " + (f"did you mean {' or '.join(hint)}?" if hint
                                                                  else f"penalties in force: {shown}"))
-        if found.derived:
-            raise RuleViolation(f"R-SA-9: {penalty} is derived by {found.rule}, not imposed by a penalty "
-                                "event; only imposed penalties can be lifted from the command line")
         if found.lifted_at is not None and found.lifted_at <= ctx.at:
             raise RuleViolation(f"R-SA-9: penalty {penalty} was already lifted at {ctx.show(found.lifted_at)}")
         if found.until is not None and found.until <= ctx.at:

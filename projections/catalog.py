@@ -11,6 +11,7 @@ history is loaded with `Catalog.load(events)`, which applies without checking.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Callable, Iterable
@@ -19,6 +20,9 @@ from ledger import events as ev
 from ledger.errors import PolicyError
 from ledger.phone import is_key, normalize
 from ledger.policy import build_policy
+
+# The ids the rules engine gives derived sanctions (`projections.engine.derived_id`).
+DERIVED_ID = re.compile(r"^(R-SA-\d+[a-z]?|complaint)\.")
 
 Problems = list[tuple[str, str]]
 
@@ -191,12 +195,18 @@ class Catalog:
         if event.penalty in team.penalties:
             problems.append(("penalty", f"penalty {event.penalty!r} already exists; "
                                         "expected a penalty id unique within the team"))
+        elif DERIVED_ID.match(event.penalty):
+            problems.append(("penalty", f"penalty id {event.penalty!r} has the form of a derived sanction's; "
+                                        "expected another id"))
         return problems
 
     @_check.register
     def _(event: ev.PenaltyLifted, team: TeamCatalog) -> Problems:
-        if event.penalty not in team.penalties:
-            return [("penalty", f"unknown penalty {event.penalty!r}; expected the id of an imposed penalty")]
+        # A derived sanction (R-SA-4/5/7/8) is known only to the rules engine: its id is checked
+        # for its form here (`ledger lift` checks it against the folded state).
+        if event.penalty not in team.penalties and not DERIVED_ID.match(event.penalty):
+            return [("penalty", f"unknown penalty {event.penalty!r}; expected the id of an imposed penalty "
+                                "or of a derived sanction (as `ledger sanctions` lists it)")]
         return []
 
     @_check.register

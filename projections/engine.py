@@ -480,7 +480,7 @@ class NeedsFullReplay(Exception):
 
 # Written at the head of every checkpoint; a blob of another format (an older release of the
 # engine) is not trusted: the caller folds from the events instead.
-CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/5\n"
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/6\n"
 
 
 class StaleCheckpoint(Exception):
@@ -762,7 +762,7 @@ def _weekly_sanctions(state: TeamState, monday: dt.date) -> None:
                 continue
             if counts.get(cid, 0) >= rule.minimum:
                 continue
-            sid = f"{rule.rule}:{monday.isoformat()}:{index}:{cid}"
+            sid = derived_id(rule.rule, monday.isoformat(), index, cid)
             _add_sanction(state, Sanction(
                 id=sid, consultant=cid, kind=rule.kind.value, channels=tuple(ch.value for ch in rule.channels),
                 rule=rule.rule, start=week_start, until=week_end, seq=None, derived=True,
@@ -1011,8 +1011,17 @@ def _on_penalty(state: TeamState, rec) -> None:
     ))
 
 
+def derived_id(*parts) -> str:
+    """The id of a derived sanction: its parts joined by dots, a valid event id (at most 64
+    characters, shortened by a digest when longer), so a `PenaltyLifted` can name it (R-SA-9)."""
+    sid = ".".join(str(part) for part in parts)
+    if len(sid) > 64:
+        sid = f"{sid[:47]}.{hashlib.blake2b(sid.encode(), digest_size=8).hexdigest()}"
+    return sid
+
+
 def _on_lift(state: TeamState, rec) -> None:
-    """R-SA-9."""
+    """R-SA-9: any sanction, imposed or derived, ends at its lift."""
     sanction = state.sanctions.get(rec.event.penalty)
     if sanction is not None and sanction.lifted_at is None:
         sanction.lifted_at = rec.event.at
@@ -1026,7 +1035,7 @@ def _on_complaint(state: TeamState, rec) -> None:
     if rule is None:
         return
     _add_sanction(state, Sanction(
-        id=f"complaint:{rec.seq}", consultant=ev.consultant, kind="skip",
+        id=derived_id("complaint", rec.seq), consultant=ev.consultant, kind="skip",
         channels=tuple(ch.value for ch in rule.channels), rule=rule.rule, start=ev.at, until=None,
         reason=ev.reason, seq=rec.seq, derived=True, turns_left=rule.turns,
     ))
@@ -1554,7 +1563,7 @@ def _check_taken(state: TeamState, lead: Lead, cust: Customer, route: Route, at:
         if lead.channel in state.policy.shift_channels:
             start = state.cal.at(lead.date + ONE_DAY)
             _add_sanction(state, Sanction(
-                id=f"{sanction.rule}:{lead.id}", consultant=taker, kind="suspend",
+                id=derived_id(sanction.rule, lead.id), consultant=taker, kind="suspend",
                 channels=tuple(ch.value for ch in sanction.channels), rule=sanction.rule, start=start,
                 until=start + dt.timedelta(days=sanction.days), seq=lead.seq, derived=True,
                 reason=f"took shift lead {lead.id} from {route.receiver}",

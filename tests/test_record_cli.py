@@ -381,3 +381,25 @@ def test_the_shell_completion_script_and_completions_come_from_the_installed_com
     assert "arrive" in subprocess.run([ledger], env=env, capture_output=True, text=True).stdout
     env.update(COMP_WORDS="ledger arrive hot", COMP_CWORD="2")
     assert "hotline" in subprocess.run([ledger], env=env, capture_output=True, text=True).stdout
+
+
+def test_a_derived_sanction_is_lifted_by_its_listed_id_and_no_penalty_may_take_that_form(db, tmp_path):
+    """R-SA-9: any sanction. The weekly R-SA-4 suspensions (no contract in the window) carry ids
+    that `lift` accepts; an imposed penalty may not borrow their form."""
+    monday = "2026-11-09"
+    listed = answer(db, "sanctions", "--at", t("09:00:00", monday))["sanctions"]
+    derived = [row for row in listed if row["rule"] == "R-SA-4"]
+    assert derived and all(row["derived"] for row in derived)
+    first = derived[0]
+    invoke(db, "lift", first["penalty"], "--at", t("09:30:00", monday))
+    after = answer(db, "sanctions", "--at", t("09:31:00", monday))["sanctions"]
+    assert first["penalty"] not in {row["penalty"] for row in after}
+    assert len(after) == len(listed) - 1
+    assert "R-SA-9" in invoke(db, "lift", first["penalty"], "--at", t("10:00:00", monday), code=2).stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"type": "PenaltyImposed", "team": TEAM, "at": t("11:00:00", monday),
+                               "penalty": "R-SA-4.mine", "consultant": "c1", "kind": "skip", "channels": ["*"],
+                               "turns": 1, "rule": "R-SA-2", "reason": "x"}) + "\n")
+    before = head(db)
+    assert "form of a derived sanction" in invoke(db, "import", str(bad), code=2).stderr
+    assert head(db) == before

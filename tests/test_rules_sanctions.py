@@ -136,3 +136,17 @@ def test_R_SA_3_fitness_weekly_throttle_takes_four_of_five_marketing_reaches():
     # c2 is reached on every other lead: reaches 1-4 taken, the 5th passed (not counted), then again
     assert owners == ["c1", "c2", "c1", "c2", "c1", "c2", "c1", "c2", "c1", "c1"]
     assert s.turns("11-09")[("c2", "marketing")] == (4, 4)
+
+
+def test_R_SA_9_a_derived_sanction_is_lifted_by_the_id_sanctions_lists():
+    """R-SA-9 "any sanction": a weekly R-SA-4 suspension, named by the id `sanctions` shows."""
+    s = Story("campus")
+    s.lead("W1", "11-02 10:00").contract("K1", "W1", "11-03 10:00")
+    rows = s.sanctions("11-09 09:00")
+    lifted = next(r for r in rows if r["consultant"] == "c2")
+    assert lifted["derived"] and lifted["rule"] == "R-SA-4"
+    s.add("PenaltyLifted", "11-09 09:30", penalty=lifted["penalty"])
+    s.lead("H1", "11-09 10:00", "hotline").lead("H2", "11-09 10:10", "hotline")
+    assert {r["consultant"] for r in s.sanctions("11-09 09:29")} == {r["consultant"] for r in rows}
+    assert "c2" not in {r["consultant"] for r in s.sanctions("11-09 09:30")}
+    assert "c2" in s.owners("H1", "H2")  # back on the hotline rotation
