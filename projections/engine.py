@@ -225,6 +225,7 @@ class Customer:
     contracts: list = field(default_factory=list)  # contract ids
     last_owner_fu: dt.datetime | None = None  # latest follow-up by the then owner
     inbound: dict = field(default_factory=dict)  # consultant -> latest inbound follow-up time
+    followed: dict = field(default_factory=dict)  # consultant -> latest follow-up time (R-FU-3)
     pending_3b: tuple | None = None  # (date, previous owner, lead, receiver)
     timeline: list = field(default_factory=list)
     grade: str | None = None
@@ -480,7 +481,7 @@ class NeedsFullReplay(Exception):
 
 # Written at the head of every checkpoint; a blob of another format (an older release of the
 # engine) is not trusted: the caller folds from the events instead.
-CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/6\n"
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/7\n"
 
 
 class StaleCheckpoint(Exception):
@@ -1281,14 +1282,14 @@ def _held(state: TeamState, c: Consultant, at: dt.datetime) -> bool:
     if not c.mkt_pending or not state.policy.marketing_followup_hold:
         return False
     limit = dt.timedelta(hours=state.policy.marketing_followup_hours)
-    # pending leads are in arrival order: the oldest one still owned decides
     stale, held = [], False
     for lid, arrived in c.mkt_pending.items():
         if state.customers[state.leads[lid].customer].owner != c.id:
             stale.append(lid)
             continue
-        held = at - arrived > limit
-        break
+        if at - arrived > limit:
+            held = True
+            break
     for lid in stale:
         del c.mkt_pending[lid]
     return held
@@ -1388,12 +1389,28 @@ def _set_owner(state: TeamState, cust: Customer, owner: str | None, rule: str, a
     state.tick += 1
     if owner != cust.owner:
         cust.owner_since = at
+        if state.policy.marketing_followup_hold:
+            _hand_over_marketing(state, cust, cust.owner, owner)
     cust.owner, cust.rule, cust.tick = owner, rule, state.tick
     cust.via = via
     cust.split_with = split
     cust.pending_3b = None
     if owner is not None:
         cust.last_touch = at
+
+
+def _hand_over_marketing(state: TeamState, cust: Customer, old: str | None, new: str | None) -> None:
+    """R-FU-3 follows the customer: its marketing leads stop holding the previous owner and hold
+    the new one unless they followed the customer up since the lead arrived."""
+    for lid in cust.leads:
+        lead = state.leads[lid]
+        if lead.channel != "marketing":
+            continue
+        if old in state.consultants:
+            state.consultants[old].mkt_pending.pop(lid, None)
+        followed = cust.followed.get(new)
+        if new in state.consultants and (followed is None or followed < lead.at):
+            state.consultants[new].mkt_pending[lid] = lead.at
 
 
 def _touch(cust: Customer, cid: str | None, at: dt.datetime) -> None:
@@ -1642,6 +1659,7 @@ def _on_followup(state: TeamState, rec) -> None:
     if who == cust.owner:
         cust.last_owner_fu = ev.at
         cust.last_touch = ev.at
+    cust.followed[who] = ev.at
     c = state.consultants.get(who)
     if c is not None and c.mkt_pending:
         for lid in cust.leads:

@@ -59,6 +59,30 @@ def test_R_FU_3_a_marketing_lead_unfollowed_for_48_hours_holds_further_marketing
     assert all(c["outcome"] != "passed" for c in m5["candidates"])
 
 
+def test_R_FU_3_the_hold_follows_the_customer_to_its_new_owner_and_back():
+    """R-FU-3 holds whoever owns the marketing lead: a ruling (R-OW-0) that moves the customer
+    moves the hold; a follow-up by the new owner since the lead arrived lifts it; an owner who
+    regains the customer without having followed it up is held again."""
+    def passed(state, lead):
+        entry = [e for e in queries.explain(state, lead)["timeline"] if e["type"] == "LeadArrived"][0]
+        return {c["consultant"] for c in entry["candidates"]
+                if c["why"] == "no follow-up within 48 hours (R-FU-3)"}
+
+    s = Story("campus")
+    s.lead("M1", "11-02 10:00", "marketing")
+    owner = s.owners("M1")[0]
+    other = next(c for c in ("c1", "c2", "c3") if c != owner)
+    s.add("RulingMade", "11-02 11:00", lead="M1", owner=other, reason="met at the fair")
+    s.lead("M2", "11-04 10:01", "marketing")
+    assert passed(s.state(), "M2") == {other}  # the hold moved with the customer
+    s.followup("M1", "11-04 10:30", other)
+    s.lead("M3", "11-04 10:40", "marketing")
+    assert passed(s.state(), "M3") == set()
+    s.add("RulingMade", "11-04 11:00", lead="M1", owner=owner, reason="back to the first owner")
+    s.lead("M4", "11-04 11:10", "marketing")
+    assert passed(s.state(), "M4") == {owner}  # regained, never followed up: held again
+
+
 def test_R_FU_4_untracked_unsigned_customers_are_dealt_again_on_the_first_of_the_month():
     s = Story("fitness", at="09-01 09:00")
     s.lead("L1", "09-02 10:00").lead("L2", "09-02 10:05").lead("L3", "09-02 10:10").lead("L4", "09-02 10:15")
