@@ -337,6 +337,7 @@ class TeamState:
         self.counts: dict[tuple, list] = {}  # (consultant, channel, date) -> [turns, leads]
         self.rev_window: dict[dt.date, dict[str, Decimal]] = {}
         self.rev_month: dict[tuple, dict[str, Decimal]] = {}
+        self.rev_month_seqs: dict[tuple, dict[str, list[int]]] = {}  # the movements behind rev_month
         self.metrics: dict[tuple, dict[str, int]] = {}  # (window key, metric) -> consultant -> n
         self.timers: list = []
         self.timer_counter = 0
@@ -481,7 +482,7 @@ class NeedsFullReplay(Exception):
 
 # Written at the head of every checkpoint; a blob of another format (an older release of the
 # engine) is not trusted: the caller folds from the events instead.
-CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/7\n"
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/8\n"
 
 
 class StaleCheckpoint(Exception):
@@ -825,6 +826,7 @@ def _on_deadline(state: TeamState, instant: dt.datetime, lead_id: str) -> None:
     lead.reassigned = True
     day = state.cal.local(instant - dt.timedelta(microseconds=1)).date()
     revenue = state.rev_month.get(month_of(day), {})
+    movements = state.rev_month_seqs.get(month_of(day), {})
     best, target, candidates = None, None, []
     for cid in state.seat_order:
         if cid == cust.owner:
@@ -841,7 +843,8 @@ def _on_deadline(state: TeamState, instant: dt.datetime, lead_id: str) -> None:
     candidates = [(c, "received" if c == target else o, w) for c, o, w in candidates]
     _timeline(state, cust, instant, None, "Reassigned",
               f"{lead.id}: no follow-up by {previous} by {_fmt(state, instant)}; to the month's top earner {target} (R-FU-2)",
-              "R-FU-2", lead=lead.id, rests=(lead.seq, state.policy_seq), candidates=candidates)
+              "R-FU-2", lead=lead.id, rests=(lead.seq, state.policy_seq, *movements.get(target, ())),
+              candidates=candidates)  # rests on the lead and the payments that made the top earner
 
 
 def _on_defer(state: TeamState, instant: dt.datetime, lead_id: str) -> None:
@@ -1137,14 +1140,17 @@ def _overtime(state: TeamState, channel: str, local: dt.datetime, day, candidate
     return None
 
 
-def _step1(state: TeamState, c: Consultant, channel: str, t: dt.datetime):
-    """R-RT-2 step 1: left, not on post (busy_new aside), or suspended -> the reason, else None."""
+def _step1(state: TeamState, c: Consultant, channel: str, t: dt.datetime, route: Route | None = None):
+    """R-RT-2 step 1: left, not on post (busy_new aside), or suspended -> the reason, else None.
+    A suspension that passes them is among what the route rests on (R-OW-6)."""
     if c.left_at is not None:
         return "left (R-RO-3)"
     if c.presence in INELIGIBLE:
         return f"{c.presence} (R-PR-2)"
     for s in _live_sanctions(c, t):
         if s.kind == "suspend" and s.covers(channel):
+            if route is not None:
+                route.rests.append(s.seq)
             return f"suspended ({s.rule})"
     return None
 
@@ -1161,6 +1167,7 @@ def _steps23(state: TeamState, c: Consultant, channel: str, t: dt.datetime, rout
     for s in live:
         if s.kind == "skip" and s.covers(channel):
             route.skips.append(s)
+            route.rests.append(s.seq)
             why = f"skip ({s.rule})"
             break
     for s in live:
@@ -1168,6 +1175,7 @@ def _steps23(state: TeamState, c: Consultant, channel: str, t: dt.datetime, rout
             r = s.reaches.get(channel, 0) + 1
             route.reaches.append((s, channel))
             if (r - 1) % s.of >= s.take and why is None:
+                route.rests.append(s.seq)
                 why = f"throttled {s.take} of {s.of} ({s.rule})"
     return why
 
@@ -1238,7 +1246,7 @@ def _walk(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime, r
         cid = order[(start + i) % n]
         c = consultants[cid]
         route.rests.append(c.presence_seq)
-        why = _step1(state, c, channel, at)
+        why = _step1(state, c, channel, at, route)
         if why:
             route.candidates.append((cid, "passed", why))
             continue
@@ -1302,7 +1310,7 @@ def _weighted(state: TeamState, channel: str, at: dt.datetime, local: dt.datetim
     for cid in state.seat_order:
         c = state.consultants[cid]
         route.rests.append(c.presence_seq)
-        why = _step1(state, c, channel, at)
+        why = _step1(state, c, channel, at, route)
         if why is None and _held(state, c, at):
             why = "no follow-up within 48 hours (R-FU-3)"
         if why is None:
@@ -1793,10 +1801,12 @@ def _on_movement(state: TeamState, rec) -> None:
         mkey = month_of(local.date())
         wb = state.rev_window.setdefault(wkey, {})
         mb = state.rev_month.setdefault(mkey, {})
+        ms = state.rev_month_seqs.setdefault(mkey, {})
         for credit in facts.credits:
             value = amount * credit.share * sign
             wb[credit.consultant] = wb.get(credit.consultant, ZERO) + value
             mb[credit.consultant] = mb.get(credit.consultant, ZERO) + value
+            ms.setdefault(credit.consultant, []).append(rec.seq)
     cust = state.customers.get(facts.customer)
     if cust is not None:
         _timeline(state, cust, ev.at, rec.seq, ev.type, f"{ev.type} {ev.contract} {amount}", "R-MO-2",

@@ -36,6 +36,11 @@ def test_R_FU_2_unfollowed_leads_go_to_the_months_top_earner_excluding_owner_and
     got = s.state("11-04 00:00")
     assert [queries.owner(got, x)["owner"] for x in ("O1", "O2", "O3")] == ["c2", "c4", "c4"]  # c2 and c4 tie: seat
     assert [queries.owner(got, x)["rule"] for x in ("O1", "O2", "O3")] == ["R-FU-2", "R-OW-0", "R-RT-2"]
+    # R-OW-6: the reassignment rests on the lead and on the payment that made c2 the top earner
+    seq = {(e["type"], e.get("lead") or e.get("contract")): i for i, e in enumerate(s.events, 1)}
+    moved, = [e for e in queries.explain(got, "O1")["timeline"] if e["type"] == "Reassigned"]
+    assert seq[("LeadArrived", "O1")] in moved["rests_on"] and seq[("PaymentReceived", "K1")] in moved["rests_on"]
+    assert seq[("PaymentReceived", "K3")] not in moved["rests_on"]
 
 
 def test_R_FU_2_applies_once_per_lead():

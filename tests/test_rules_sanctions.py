@@ -1,6 +1,7 @@
 """R-SA-1..9: suspensions, skips, throttles, automatic weekly sanctions and lifts."""
 from __future__ import annotations
 
+from projections import queries
 from test_rules_kit import Story
 
 
@@ -13,6 +14,12 @@ def test_R_SA_1_suspension_holds_in_its_channels_for_from_until():
     assert ("c1", "walk_in") not in s.turns("11-02", at="11-02 11:30")
     row, = s.sanctions("11-02 11:00")
     assert (row["kind"], row["from"], row["until"]) == ("suspend", "2026-11-02T10:00:00+08:00", "2026-11-02T12:00:00+08:00")
+    # R-OW-6: L1's owner rests on the penalty that passed c1; L2 (after it ended) does not
+    penalty = next(i for i, e in enumerate(s.events, 1) if e["type"] == "PenaltyImposed")
+    arrived = {e["lead"]: e for e in queries.explain(s.state(), "L1")["timeline"] if e["type"] == "LeadArrived"}
+    assert penalty in arrived["L1"]["rests_on"]
+    later = {e["lead"]: e for e in queries.explain(s.state(), "L2")["timeline"] if e["type"] == "LeadArrived"}
+    assert penalty not in later["L2"]["rests_on"]
 
 
 def test_R_SA_2_skip_passes_the_next_reaches_while_eligible_and_lasts_until_used():
