@@ -163,25 +163,24 @@ def import_command(file: str, db: str | None, as_json: bool) -> None:
       ledger import events.jsonl
       cat events.jsonl | ledger --db sqlite:///team.db import -
     """
-    if file == "-":
+    from commands.importing import FileLines, import_file
+
+    if file == "-":  # read whole: standard input cannot be read again for a retry
         data, name = sys.stdin.buffer.read(), "<stdin>"
-    else:
         try:
-            with open(file, "rb") as handle:
-                data = handle.read()
+            source = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = data[:error.start].count(b"\n") + 1
+            raise InputError(f"{name}:{line}: expected UTF-8 text ({error.reason} at byte {error.start})") from None
+    else:  # a line at a time: memory stays flat whatever the file's size
+        try:
+            open(file, "rb").close()  # before the store is opened (or created)
         except OSError as error:
             raise InputError(f"cannot read {file}: {error.strerror}") from None
-        name = file
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise InputError(f"{name}:{line}: expected UTF-8 text ({error.reason} at byte {error.start})") from None
-
-    from commands.importing import import_file
+        source, name = FileLines(file), file
 
     with StoreOptions(db, None, as_json, None).open_store() as store:
-        summary = import_file(store, text, name)
+        summary = import_file(store, source, name)
     if as_json:
         import json
 

@@ -7,6 +7,7 @@ the file is then validated again against the new state and retried.
 """
 from __future__ import annotations
 
+import codecs
 import gc
 import json
 import pickle
@@ -18,7 +19,7 @@ from itertools import islice
 
 from orjson import loads as _orjson_loads
 
-from ledger.errors import ConcurrencyConflict, LineError
+from ledger.errors import ConcurrencyConflict, InputError, LineError
 from ledger.codec import accept_event
 from ledger.events import Event, EventProblems, parse_event
 from ledger.store import Store
@@ -117,13 +118,40 @@ def iter_lines(text: str) -> Iterator[str]:
 CHUNK = 4000
 
 
+class FileLines:
+    """The lines of a UTF-8 JSON Lines file (a leading BOM dropped), read one at a time each time
+    it is iterated (an import retried after a racing writer reads the file again). Text that
+    is not UTF-8 raises `InputError` naming the line and the byte offset in the file."""
+
+    def __init__(self, path: str, name: str | None = None):
+        self.path, self.name = path, name or path
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            handle = open(self.path, "rb")
+        except OSError as error:
+            raise InputError(f"cannot read {self.name}: {error.strerror}") from None
+        with handle:
+            offset = 0
+            for number, raw in enumerate(handle, start=1):
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw, offset = raw[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise InputError(f"{self.name}:{number}: expected UTF-8 text "
+                                     f"({error.reason} at byte {offset + error.start})") from None
+                offset += len(raw)
+                yield line[:-1] if line.endswith("\n") else line
+
+
 def import_file(store: Store, source: str | Iterable[str], source_name: str = "input") -> ImportSummary:
     """Import one event file: all or nothing, across teams. Raises `LineError` (exit 2).
 
     The file is read, validated and appended a chunk at a time inside ONE transaction that holds
     the appenders' lock from the start (`Store.import_session`): any bad line rolls it all back."""
-    if not isinstance(source, (str, list, tuple)):
-        source = list(source)  # read again if a racing writer makes us retry
+    if iter(source) is source:
+        source = list(source)  # an iterator: kept, to read again if a racing writer makes us retry
     for attempt in range(1, MAX_ATTEMPTS + 1):
         lines = iter_lines(source) if isinstance(source, str) else source
         try:

@@ -2,6 +2,7 @@
 them back byte for byte, on SQLite and PostgreSQL; and the CLI's edge."""
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import itertools
 import json
@@ -369,3 +370,35 @@ def test_the_installed_ledger_command_answers_help_and_version_quickly():
 def test_exporting_an_unknown_team_is_an_unknown_team_error(store):
     with pytest.raises(UnknownTeam):
         exported(store, "nope")
+
+
+def test_a_file_is_imported_a_line_at_a_time_and_bad_utf8_anywhere_stores_nothing(tmp_path):
+    """`ledger import FILE` streams the file (`commands.importing.FileLines`): a BOM is dropped, and
+    bytes that are not UTF-8 -- even after many good lines -- reject the whole file with the line
+    and the byte offset, nothing stored (and no store created for a file that cannot be read)."""
+    from click.testing import CliRunner
+
+    from cli import main
+    from commands.importing import FileLines
+
+    good = [json.dumps({"type": "PolicyAdopted", "team": "t", "at": "2026-11-02T08:00:00+08:00", "preset": "campus"})]
+    good += [json.dumps({"type": "ConsultantJoined", "team": "t", "at": "2026-11-02T08:00:00+08:00",
+                         "consultant": f"c{n}", "name": f"顾问{n}", "seat": n}) for n in range(1, 6)]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(codecs.BOM_UTF8 + "\n".join(good).encode() + b"\n")
+    assert list(FileLines(str(path))) == good and list(FileLines(str(path))) == good  # read again on retry
+    bad = tmp_path / "bad.jsonl"
+    body = ("\n".join(good) + "\n").encode()
+    bad.write_bytes(body + b'{"type": "\xff"}\n')
+    db = f"sqlite:///{tmp_path}/store.db"
+    result = CliRunner().invoke(main, ["import", str(bad), "--db", db])
+    assert result.exit_code == 2
+    assert f"bad.jsonl:{len(good) + 1}: expected UTF-8 text (invalid start byte at byte {len(body) + 10})" in result.stderr
+    with open_store(db) as store:
+        assert store.teams() == []
+    missing = CliRunner().invoke(main, ["import", str(tmp_path / "nope.jsonl"), "--db", f"sqlite:///{tmp_path}/none.db"])
+    assert missing.exit_code == 2 and "cannot read" in missing.stderr
+    assert not (tmp_path / "none.db").exists()
+    assert CliRunner().invoke(main, ["import", str(path), "--db", db]).exit_code == 0
+    with open_store(db) as store:
+        assert store.head("t") == len(good)
