@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from ledger import models_store as M
 from ledger.errors import UnknownLead
-from ledger.store import Store
+from ledger.store import Store, to_micros
 from projections import engine
 from projections.models import Models, fold_models, models_after
 
@@ -96,16 +96,23 @@ def maintain(store: Store, team: str, gen: int | None = None, *, attempts: int =
 
 def maintain_after(store: Store, team: str, state: engine.TeamState, stored: list, head: int) -> bool:
     """`maintain` after a recording command appended `stored` onto `head`, from the state it
-    decided on (`projections.models.models_after`: the events' instant had nothing before them, and
-    nothing was recorded after it). False when the live model was not at `head` or moved
-    meanwhile: the caller then runs `maintain`. The state is advanced to the models' horizon."""
+    decided on (`projections.models.models_after`; nothing was recorded after their instant).
+    False when the live model was not at `head` or moved meanwhile, or the seats changed at that
+    instant: the caller then runs `maintain`. The state is advanced to the models' horizon."""
     from ledger.errors import LedgerError
 
     try:
         g = M.live(store, team)
         if g is None or g.position != head:
             return False
-        models = models_after(state, stored, covered=g.horizon)
+        at_us = to_micros(stored[0].event.at)
+        if store._rows("SELECT 1 FROM ledger_model_seats WHERE team = ? AND gen = ? AND valid_from_us = ?",
+                       (team, g.gen, at_us)):
+            return False  # the seats changed at this instant: only the full fold rewrites that row
+        leads = store._rows("SELECT lead FROM ledger_model_owners WHERE team = ? AND gen = ? AND valid_from_us = ?",
+                            (team, g.gen, at_us))
+        changed = {state.leads[lead].customer for lead, in leads if lead in state.leads}
+        models = models_after(state, stored, covered=g.horizon, changed=changed)
         M.write(store, team, g.gen, models, g.position)
     except (M.Stale, LedgerError):
         return False

@@ -351,9 +351,9 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
             problems = ctx.catalog.check(event)
             if problems:
                 raise _problem_error(problems)
-        # The read models can follow from this very state (no second load) when nothing else
-        # happened at `when` and nothing was recorded after it (commands.read_models).
-        follow = not later and can_follow(state, events)
+        # The read models can follow from this very state (no second load) when nothing was
+        # recorded after `when` (commands.read_models.maintain_after).
+        follow = not later and can_follow(events)
         state.touched = set() if follow else None
         try:
             stored = store.append({team: (head, events)}).get(team, [])

@@ -297,9 +297,6 @@ class TeamState:
     # Observers (the persisted read models, projections.models) set a set here: every customer
     # whose timeline grows -- every change of its owner, rule, claims or disputes -- is added.
     touched: set | None = None
-    # The instant of the latest timer fired (None: none yet): lets a caller see whether anything
-    # happened at an instant before a new event of it (commands.record, the read models).
-    last_fired: dt.datetime | None = None
 
     def __init__(self, team: str | None = None):
         self.team = team
@@ -720,7 +717,6 @@ def _fire(state: TeamState, until: dt.datetime) -> None:
         instant, _, _, kind, payload = heapq.heappop(timers)
         if state.clock is None or instant > state.clock:
             state.clock = instant
-        state.last_fired = instant
         _TIMERS[kind](state, instant, payload)
 
 

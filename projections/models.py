@@ -189,28 +189,30 @@ _ROSTER_EVENTS = (E.ConsultantJoined, E.SeatsSwapped)
 _NOT_AFTER = _ROSTER_EVENTS + (E.PolicyAdopted, E.CustomersLinked, E.CustomersUnlinked)
 
 
-def can_follow(state: engine.TeamState, events: Iterable[E.Event]) -> bool:
-    """Whether `models_after` may fold `events` recorded at one instant onto `state` (the team
-    at that instant): nothing -- no event, no timer -- happened at that instant before them,
-    and none re-decides the past or changes the seats or the zone (those need `fold_models`)."""
+def can_follow(events: Iterable[E.Event]) -> bool:
+    """Whether `models_after` may fold `events` onto the state they were decided on: they share
+    one instant, and none re-decides the past or changes the seats or the zone (those need
+    `fold_models`)."""
     events = list(events)
     if not events or any(isinstance(event, _NOT_AFTER) for event in events):
         return False
-    at = events[0].at
-    if any(event.at != at for event in events):
-        return False
-    last = state.last_key[0] if state.last_key is not None else None
-    return (last is None or last < at) and (state.last_fired is None or state.last_fired < at)
+    return all(event.at == events[0].at for event in events)
 
 
-def models_after(state: engine.TeamState, stored: list[E.Recorded], *, covered: dt.datetime | None = None) -> Models:
-    """`fold_models(before, stored, start=at)` without loading `before` a second time: `state` is
-    `before` with `stored` already applied (`engine.apply`) while `state.touched` (a set) collected
-    the customers they changed, and `can_follow(before, ...)` held. A recording command's case:
-    it holds the state it decided on. The state is advanced to the models' horizon."""
+def models_after(state: engine.TeamState, stored: list[E.Recorded], *, covered: dt.datetime | None = None,
+                 changed: Iterable[str] = ()) -> Models:
+    """`fold_models(before, stored, start=at)` without loading `before` (the team just before the
+    instant `at` of `stored`) a second time. `state` is the team AT that instant -- every event
+    and timer of it folded -- with `stored` applied after (`engine.apply`) while `state.touched`
+    (a set) collected the customers they changed, and `can_follow` held; nothing is recorded
+    after `at`. `changed`: the customers whose leads have rows at `at` already (what the events
+    and timers of `at` before `stored` changed): their answers at `at` are written again, as the
+    full fold from `at` would. A recording command's case: it holds the state it decided on.
+    The state is advanced to the models' horizon."""
     at = stored[0].event.at
     models = Models(team=state.team, start=at)
     touched = state.touched
+    touched.update(changed)
     observer = _Observer(state, models)
     state.touched = touched
     observer.instant = at

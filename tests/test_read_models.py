@@ -110,9 +110,10 @@ def test_models_are_kept_current_and_answer_as_the_fold_before_and_after_late_ev
 
 
 def test_recording_commands_keep_the_models_from_the_state_they_decided_on(store_url, monkeypatch):
-    """A recording command folds the read models on from the state it decided on when nothing else
-    happened at its instant (`models_after`), and falls back to `maintain` when something did (an
-    event at the same instant, the 24:00 R-FU-2 deadline timer): both give what a rebuild gives."""
+    """A recording command folds the read models on from the state it decided on (`models_after`),
+    also when other events or timers (the 24:00 R-FU-2 deadlines) share its instant; it falls back
+    to `maintain` for a roster change, or at an instant where the seats changed. Both give what a
+    rebuild gives."""
     from commands import record as R
 
     followed = []
@@ -129,7 +130,7 @@ def test_recording_commands_keep_the_models_from_the_state_they_decided_on(store
             return {"at": dt.datetime.fromisoformat(f"2026-10-{text}+08:00"), "now": now}
 
         first = R.arrive(store, team, "hotline", phone="13912340001", **at("01T08:30:17")).answer["lead"]
-        R.followup(store, team, first, joined[0], **at("01T08:30:17"))  # same instant: falls back
+        R.followup(store, team, first, joined[0], **at("01T08:30:17"))  # the same instant
         second = R.arrive(store, team, "walk_in", phone="13912340002", **at("01T09:01:00")).answer["lead"]
         R.claim(store, team, second, joined[1], "met them at the door", **at("01T10:00:05"))
         R.rule(store, team, second, joined[1], "the claim holds", **at("01T10:20:00"))
@@ -138,9 +139,13 @@ def test_recording_commands_keep_the_models_from_the_state_they_decided_on(store
         R.presence(store, team, joined[3], "away", **at("01T11:20:00"))
         R.sign(store, team, "K-FAST", first, "12000.00", **at("01T11:30:00"))
         R.money(store, team, "K-FAST", "3000.00", kind="PaymentReceived", **at("01T11:45:10"))
-        R.arrive(store, team, "online", **at("02T00:00:00"))  # the 24:00 deadlines fire at it: falls back
+        R.arrive(store, team, "online", **at("02T00:00:00"))  # the 24:00 deadlines fire at this instant
         R.arrive(store, team, "online", **at("02T00:00:01"))
-        assert "FollowUpLogged" not in followed and 7 <= len(followed) < 11, followed
+        assert len(followed) == 11, followed
+        R.join(store, team, "c99", "新人", **at("02T09:00:00"))  # a roster change: falls back
+        R.arrive(store, team, "walk_in", **at("02T09:00:00"))  # the seats changed at this instant: falls back
+        R.arrive(store, team, "walk_in", phone="13912340001", **at("02T09:00:07"))
+        assert len(followed) == 12 and followed[-1] == "LeadArrived", followed
         assert read_models.current(store, team) is not None
         assert process_team(store, team, swap=False).drift == []
         _assert_models_answer_as_the_fold(store, team, random.Random(3), moments=3, leads=20)
