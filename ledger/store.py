@@ -49,6 +49,8 @@ EVENTS_TABLE = "stored_events"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MICROSECOND = dt.timedelta(microseconds=1)
 _CHUNK = 500
+# Checkpoints kept per team besides the latest of each month (`Store.put_checkpoint`).
+RECENT_CHECKPOINTS = 8
 
 Key = tuple[dt.datetime, int]
 
@@ -728,7 +730,25 @@ class Store:
                     cur.execute(sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us = ? AND seq = ?"),
                                 (team, at_us, key[1]))
                     return False
+            self._thin_checkpoints(cur, team)
         return True
+
+    def _thin_checkpoints(self, cur: Any, team: str) -> None:
+        """Keep the team's newest `RECENT_CHECKPOINTS` checkpoints and, before them, the latest of
+        each month (UTC): a query about any moment folds at most about a month of events."""
+        sql = self.recorder.sql
+        cur.execute(sql("SELECT at_us, seq FROM ledger_checkpoints WHERE team = ? ORDER BY at_us DESC, seq DESC"),
+                    (team,))
+        months: set[str] = set()
+        doomed = []
+        for n, (at_us, seq) in enumerate(cur.fetchall()):
+            month = f"{from_micros(at_us):%Y-%m}"
+            if n < RECENT_CHECKPOINTS or month not in months:
+                months.add(month)
+            else:
+                doomed.append((team, at_us, seq))
+        if doomed:
+            cur.executemany(sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us = ? AND seq = ?"), doomed)
 
     def put_catalog(self, team: str, seq: int, blob: bytes) -> None:
         """Keep the import catalog of the team's first `seq` events (recording order)."""

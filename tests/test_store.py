@@ -11,7 +11,7 @@ import pytest
 from ledger.errors import ConcurrencyConflict, InputError, StoreError
 from ledger.events import parse_event
 from ledger.phone import identity, is_key
-from ledger.store import open_store, parse_url
+from ledger.store import from_micros, open_store, parse_url
 
 SH = dt.timezone(dt.timedelta(hours=8))
 
@@ -324,3 +324,19 @@ def test_checkpoint_items_are_kept_once_per_digest_and_read_back_by_digest(store
     assert store._rows("SELECT COUNT(*) FROM ledger_checkpoint_items")[0][0] == 3
     with pytest.raises(LookupError, match="1 checkpoint value"):
         store.checkpoint_items("other", [b"d1" * 8])
+
+
+def test_checkpoints_are_thinned_to_the_newest_few_and_the_latest_of_each_month(store):
+    from ledger.store import RECENT_CHECKPOINTS
+
+    store.append({"t1": (0, roster(consultants=1))})
+    utc = dt.timezone.utc
+    days = [dt.datetime(2026, month, day, 12, tzinfo=utc) for month in (8, 9, 10) for day in (3, 10, 17, 24)]
+    days += [dt.datetime(2026, 11, day, 12, tzinfo=utc) for day in range(1, RECENT_CHECKPOINTS + 3)]
+    for n, day in enumerate(days):
+        assert store.put_checkpoint("t1", (day, 2), f"c{n}".encode()) is True
+    kept = [(from_micros(at_us), seq) for at_us, seq in store._rows(
+        "SELECT at_us, seq FROM ledger_checkpoints WHERE team = ? ORDER BY at_us", ("t1",))]
+    newest = sorted(days)[-RECENT_CHECKPOINTS:]
+    assert kept == [(dt.datetime(2026, month, 24, 12, tzinfo=utc), 2) for month in (8, 9, 10)] + [(d, 2) for d in newest]
+    assert store.get_checkpoint("t1", (dt.datetime(2026, 9, 20, tzinfo=utc), 9))[1] == b"c3"  # August's latest
