@@ -322,7 +322,7 @@ def test_checkpoint_items_are_kept_once_per_digest_and_read_back_by_digest(store
     store.put_checkpoint("t1", key_at(3, 0, 2), b"three", items={b"d2" * 8: b"second", b"d3" * 8: b"third"})
     assert store.checkpoint_items("t1", [b"d1" * 8, b"d3" * 8, b"d1" * 8]) == {b"d1" * 8: b"first", b"d3" * 8: b"third"}
     assert store._rows("SELECT COUNT(*) FROM ledger_checkpoint_items")[0][0] == 3
-    with pytest.raises(LookupError, match="1 checkpoint value"):
+    with pytest.raises(StoreError, match="1 checkpoint value"):
         store.checkpoint_items("other", [b"d1" * 8])
 
 
