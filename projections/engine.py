@@ -442,9 +442,10 @@ class LazyDict(dict):
         return list(dict.items(self))
 
     def pop(self, key, *default):
-        if key in self:
-            self[key]
-        return dict.pop(self, key, *default)
+        value = dict.pop(self, key, _MISSING)
+        if value is _MISSING:
+            return dict.pop(self, key, *default)  # the default, or KeyError
+        return pickle.loads(self.fetch([value])[value]) if type(value) is bytes else value
 
     def setdefault(self, key, default=None):
         if key in self:

@@ -248,3 +248,30 @@ def test_folding_in_chunks_like_the_store_equals_one_replay(records, data):
         state = pickle.loads(pickle.dumps(replay(chunk, until=chunk[-1].event.at, state=state)))
     at = ordered[-1].event.at + dt.timedelta(days=data.draw(st.integers(0, 3)))
     assert snapshot(replay([], until=at, state=state)) == snapshot(replay(records, until=at))
+
+
+def test_a_lazy_dict_opens_a_kept_value_once_on_first_read_whatever_reads_it():
+    """projections.engine.LazyDict: the values a checkpoint kept apart come back through `fetch`
+    on first use -- by key, get, pop, values or items -- and a checkpoint of it keeps only the
+    values opened since (the others stay the digests they were)."""
+    from projections.engine import LazyDict, _lazy_dict
+
+    source = LazyDict({"a": ["alpha"], "b": ["beta"], "c": ["gamma"], "d": ["delta"]})
+    kept: dict = {}
+    digests = source.digests(kept)
+    asked = []
+
+    def fetch(wanted):
+        asked.extend(wanted)
+        return {digest: kept[digest] for digest in wanted}
+
+    lazy = _lazy_dict(digests, fetch)
+    assert asked == [] and len(lazy) == 4 and "a" in lazy
+    assert lazy["a"] == ["alpha"] and lazy.get("b") == ["beta"] and lazy.get("zz", 0) == 0
+    assert lazy.pop("c") == ["gamma"] and lazy.pop("c", None) is None and len(asked) == 3
+    again: dict = {}
+    assert lazy.digests(again) == {key: digests[key] for key in ("a", "b", "d")}
+    assert sorted(again) == sorted(digests[key] for key in ("a", "b"))  # "d" was never opened
+    assert sorted(lazy.items()) == [("a", ["alpha"]), ("b", ["beta"]), ("d", ["delta"])]
+    assert len(asked) == 4
+    assert pickle.loads(pickle.dumps(lazy)) == {"a": ["alpha"], "b": ["beta"], "d": ["delta"]}
