@@ -22,6 +22,8 @@ transaction, old rows deleted), `written` (shadow committed), `swap` (just befor
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -72,9 +74,28 @@ class TeamResult:
     drift: list[dict] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def fewer_collections():
+    """Collect garbage less often while folding a whole history. The fold builds a state of
+    millions of small objects (leads, customers, timelines) that live until it ends, and the
+    default young-generation threshold (700 allocations) has the collector walk them over and
+    over: about a fifth of the fold's time, for almost no garbage. Restored on the way out."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def process_team(store: Store, team: str, *, swap: bool,
                  progress: Callable[[int], None] | None = None) -> TeamResult:
     """Rebuild (swap=True) or verify one team's read models; see the module docstring."""
+    with fewer_collections():
+        return _process_team(store, team, swap=swap, progress=progress)
+
+
+def _process_team(store: Store, team: str, *, swap: bool, progress: Callable[[int], None] | None) -> TeamResult:
     started = time.perf_counter()
     M.ensure_tables(store)
     for g in M.generations(store, team):
@@ -144,11 +165,6 @@ def compare(store: Store, team: str, live_gen: int, rebuilt_gen: int, live_posit
     """The differences between two generations of a team's models, as drift items."""
     from zoneinfo import ZoneInfo
 
-    tz = None
-    for g in M.generations(store, team):
-        if g.gen == rebuilt_gen:
-            tz = ZoneInfo(g.tz)
-    live, rebuilt = M.dump(store, team, live_gen), M.dump(store, team, rebuilt_gen)
     drift: list[dict] = []
 
     def item(model: str, key: Any, at: str | None, live_value: Any, rebuilt_value: Any, rule: Any) -> None:
@@ -157,6 +173,13 @@ def compare(store: Store, team: str, live_gen: int, rebuilt_gen: int, live_posit
 
     if live_position != rebuilt_position:
         item("position", None, None, live_position, rebuilt_position, None)
+    if M.same_rows(store, team, live_gen, rebuilt_gen):
+        return drift
+    tz = None
+    for g in M.generations(store, team):
+        if g.gen == rebuilt_gen:
+            tz = ZoneInfo(g.tz)
+    live, rebuilt = M.dump(store, team, live_gen), M.dump(store, team, rebuilt_gen)
     # owners per lead over time
     by_live: dict[str, list] = {}
     by_rebuilt: dict[str, list] = {}

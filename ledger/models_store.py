@@ -299,6 +299,28 @@ def commission_answer(store: Store, team: str, gen: int, month: str) -> str | No
     return rows[0][0] if rows else None
 
 
+# The columns `dump` returns, per table: what a comparison of two generations looks at.
+_COMPARED = {
+    "ledger_model_owners": "lead, valid_from_us, owner, rule, disputed, answer",
+    "ledger_model_seats": "valid_from_us, seats",
+    "ledger_model_counts": "day, consultant, channel, turns, leads",
+    "ledger_model_sanctions": "penalty, body",
+    "ledger_model_commission": "month, answer",
+}
+
+
+def same_rows(store: Store, team: str, gen: int, other: int) -> bool:
+    """Whether two generations of a team hold the same rows (`dump` equal), asked of the
+    database: nothing is fetched when they agree, which is the nightly case."""
+    for table, columns in _COMPARED.items():
+        for a, b in ((gen, other), (other, gen)):
+            if store._rows(f"SELECT 1 FROM (SELECT {columns} FROM {table} WHERE team = ? AND gen = ? EXCEPT "
+                           f"SELECT {columns} FROM {table} WHERE team = ? AND gen = ?) AS differing LIMIT 1",
+                           (team, a, team, b)):
+                return False
+    return True
+
+
 def dump(store: Store, team: str, gen: int) -> dict[str, list[tuple]]:
     """Every row of a generation, per table, in a stable order (comparisons, checksums)."""
     return {

@@ -87,6 +87,7 @@ Decisions (where the rulebook leaves room):
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 import sys
@@ -99,7 +100,7 @@ from ledger.errors import InputError
 from ledger.phone import identity, mask
 from ledger.policy import Policy
 
-from .facts import ContractFacts, MoneyFacts, Movement
+from .facts import ContractFacts, MoneyFacts, Movement, ReferralSource
 
 FEN = Decimal("0.01")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -118,7 +119,18 @@ HEADER = ["consultant", "rule", "contract/lead", "basis", "rate", "amount"]
 
 def statements(money: MoneyFacts, policies: list[tuple[dt.datetime, Policy]], tz: dt.tzinfo, month: str) -> dict[str, Any]:
     """The commission statements of `month` (YYYY-MM, local to `tz`); see the module docstring."""
+    return _statements(_Calculator(money, policies, tz), month)
+
+
+def statements_of_months(money: MoneyFacts, policies: list[tuple[dt.datetime, Policy]], tz: dt.tzinfo,
+                         months: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """`statements` of each month, sharing the work the months have in common (the indexes of
+    the facts, each month's R-CM-1 tiers that later R-CM-2 clawbacks read, the referral chain)."""
     calc = _Calculator(money, policies, tz)
+    return {month: _statements(calc, month) for month in months}
+
+
+def _statements(calc: "_Calculator", month: str) -> dict[str, Any]:
     lines = calc.lines(month)
     by_consultant: dict[str, list[_Line]] = {}
     by_customer: dict[str, list[_Line]] = {}
@@ -263,6 +275,32 @@ class _Calculator:
         self._tiered: dict[str, _TieredMonth] = {}
         self.contracts = sorted(money.contracts.values(), key=lambda c: (c.signed_at, c.seq))
         self._by_party: dict[tuple[str, str], list[ContractFacts]] | None = None
+        self._signed_at = [c.signed_at for c in self.contracts]
+        # every movement as (at, index of its contract in self.contracts), in time order: the
+        # contracts that moved in a month are found without scanning every contract
+        self._moved = sorted((m.at, index) for index, c in enumerate(self.contracts) for m in c.movements)
+        self._moved_at = [at for at, _ in self._moved]
+        self._movements: dict[str, list[Movement]] = {}
+        self._referral_chain: list[tuple[ReferralSource, ContractFacts, Policy]] | None = None
+
+    # -- indexes (the same answers as scanning every contract, in the same order)
+
+    def signed_between(self, start: dt.datetime, end: dt.datetime) -> list[ContractFacts]:
+        """The contracts signed in [start, end), in signing order."""
+        return self.contracts[bisect.bisect_left(self._signed_at, start):bisect.bisect_left(self._signed_at, end)]
+
+    def moved_between(self, start: dt.datetime, end: dt.datetime) -> list[ContractFacts]:
+        """The contracts with a movement in [start, end), in signing order."""
+        found = {index for _, index in self._moved[bisect.bisect_left(self._moved_at, start):
+                                                   bisect.bisect_left(self._moved_at, end)]}
+        return [self.contracts[index] for index in sorted(found)]
+
+    def ordered(self, contract: ContractFacts) -> list[Movement]:
+        """The contract's movements in (at, seq) order (computed once per contract)."""
+        found = self._movements.get(contract.contract)
+        if found is None:
+            found = self._movements[contract.contract] = _ordered(contract.movements)
+        return found
 
     # -- time and policy
 
@@ -316,13 +354,13 @@ class _Calculator:
                 tiers[consultant] = _Tier(consultant)
             return tiers[consultant]
 
-        signed = [c for c in self.contracts if start <= c.signed_at < end]
+        signed = self.signed_between(start, end)
         for contract in signed:
             for credit in contract.credits:
                 t = tier(credit.consultant)
                 t.signed += Fraction(contract.amount) * Fraction(credit.share)
                 t.rests_on.add(contract.seq)
-        for contract in self.contracts:
+        for contract in self.moved_between(start, end):
             if contract.signed_at >= end:
                 continue
             for movement in contract.movements:
@@ -383,10 +421,10 @@ class _Calculator:
 
     def _clawbacks(self, month: str, start: dt.datetime, end: dt.datetime) -> list[_Line]:
         out: list[_Line] = []
-        for contract in self.contracts:
+        for contract in self.moved_between(start, end):  # a line needs a refund or cancellation in the month
             if contract.signed_at >= end:
                 continue
-            reversing = [m for m in _ordered(contract.movements) if m.kind in (REFUND, CANCELLATION) and m.at < end]
+            reversing = [m for m in self.ordered(contract) if m.kind in (REFUND, CANCELLATION) and m.at < end]
             in_month = [m for m in reversing if m.at >= start]
             if not in_month:
                 continue
@@ -422,7 +460,7 @@ class _Calculator:
 
     def _revenue(self, start: dt.datetime, end: dt.datetime) -> list[_Line]:
         out: list[_Line] = []
-        for contract in self.contracts:
+        for contract in self.moved_between(start, end):  # a line needs a movement in the month
             if contract.signed_at >= end or not contract.credits:
                 continue
             policy = self.policy_at(contract.signed_at)
@@ -432,7 +470,7 @@ class _Calculator:
             seqs: set[int] = set()
             first: Movement | None = None
             net = Fraction(0)  # revenue received so far, for a cancellation to give back
-            for movement in _ordered(contract.movements):
+            for movement in self.ordered(contract):
                 if movement.at >= end:
                     break
                 if movement.kind == PAYMENT:
@@ -486,10 +524,7 @@ class _Calculator:
         policy = self.policy_at(end, strict=True)
         if policy is None or policy.commission != "bonuses":
             return []
-        new = [
-            c for c in self.contracts
-            if start <= c.signed_at < end and _is_new(c) and c.credits and _stands(c, end)
-        ]
+        new = [c for c in self.signed_between(start, end) if _is_new(c) and c.credits and _stands(c, end)]
         out: list[_Line] = []
         if new and policy.first_deal_bonus > 0:
             first = new[0]
@@ -540,14 +575,17 @@ class _Calculator:
             found += [c for c in self._by_party.get(("customer", customer), ()) if c not in found]
         return sorted(found, key=lambda c: (c.signed_at, c.seq)) if customer is not None else found
 
-    def _referral_rewards(self, start: dt.datetime, end: dt.datetime) -> list[_Line]:
-        out: list[_Line] = []
+    def _referrals(self) -> list[tuple[ReferralSource, ContractFacts, Policy]]:
+        """Each referred customer's earliest referral source with the contract that earns its
+        reward and the policy that promised it, in source order (the same for every month: a
+        month only cuts the chain at its end)."""
+        if self._referral_chain is not None:
+            return self._referral_chain
+        chain: list[tuple[ReferralSource, ContractFacts, Policy]] = []
         seen_customers: set[str] = set()
         used_contracts: set[str] = set()
         sources = sorted(self.money.referral_sources.values(), key=lambda s: (s.at, s.seq))
         for source in sources:
-            if source.at >= end:
-                break
             customer = source.customer
             referred = customer if customer is not None else f"lead:{source.lead}"
             if referred in seen_customers:
@@ -564,6 +602,15 @@ class _Calculator:
             policy = self.policy_at(contract.signed_at)
             if policy is None or policy.commission != "bonuses":
                 continue
+            chain.append((source, contract, policy))
+        self._referral_chain = chain
+        return chain
+
+    def _referral_rewards(self, start: dt.datetime, end: dt.datetime) -> list[_Line]:
+        out: list[_Line] = []
+        for source, contract, policy in self._referrals():
+            if source.at >= end:
+                break
             due = _add_months(contract.signed_at.astimezone(self.tz), policy.referral_reward_months)
             if not start <= due < end:
                 continue
@@ -626,11 +673,11 @@ def _add_months(local: dt.datetime, months: int) -> dt.datetime:
 
 def _fen(value: Fraction | Decimal) -> Decimal:
     """R-MO-1: round half up (away from zero) to the fen, exactly."""
-    value = Fraction(value)
-    cents = value * 100
+    value = value if type(value) is Fraction else Fraction(value)
+    cents, denominator = value.numerator * 100, value.denominator  # value × 100, unreduced
     sign = -1 if cents < 0 else 1
-    whole, rest = divmod(abs(cents.numerator), cents.denominator)
-    if 2 * rest >= cents.denominator:
+    whole, rest = divmod(abs(cents), denominator)
+    if 2 * rest >= denominator:
         whole += 1
     return (Decimal(sign * whole) / 100).quantize(FEN)
 

@@ -37,16 +37,20 @@ from ledger import events as E
 from ledger.errors import LedgerError
 
 from . import engine, queries
-from .commission import statements
+from .commission import statements_of_months
 
 # How far past the last event the timers are followed (R-FU-2 deadlines run at most a few days
 # after a lead, callbacks a little longer; weekly sanctions every Monday).
 HORIZON = dt.timedelta(days=40)
 
 
+# What `json.dumps(answer, ensure_ascii=False, default=str)` builds on every call, built once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def dumps(answer: dict) -> str:
     """The CLI's JSON rendering of an answer (cli._emit_json), byte for byte."""
-    return json.dumps(answer, ensure_ascii=False, default=str)
+    return _ENCODER.encode(answer)
 
 
 @dataclass
@@ -84,6 +88,7 @@ class _Observer:
         self.state = state if state is not None else engine.TeamState()
         self.models = models
         self.last: dict[str, str] = {}  # lead -> answer of its latest row (this fold)
+        self.inputs: dict[str, tuple] = {}  # lead -> what `last` was computed from (`_owner_inputs`)
         self.instant: dt.datetime | None = None
         self.ordering = 0
         self.everything = False  # a re-fold or a new policy: look at every lead
@@ -106,6 +111,9 @@ class _Observer:
         if instant is None:
             return
         touched = state.touched
+        if not touched and not self.everything and not self.roster:  # nothing at this instant changed
+            self.ordering = 0
+            return
         if self.everything:
             leads = list(state.leads)
         else:
@@ -114,12 +122,21 @@ class _Observer:
                 cust = state.customers.get(cid)
                 if cust is not None:
                     leads.extend(cust.leads)
+        known = state.leads
+        clock = state.clock
         for lead in leads:
+            found = known.get(lead)
+            if found is None or (clock is not None and found.at > clock):
+                continue  # not arrived by now: no answer (queries.owner raises UnknownLead)
+            inputs = _owner_inputs(state, found)
+            if self.inputs.get(lead) == inputs:
+                continue  # the same answer as the lead's latest row
             try:
                 answer = queries.owner(state, lead)
             except LedgerError:
                 continue
             text = dumps(answer)
+            self.inputs[lead] = inputs
             if self.last.get(lead) != text:
                 self.last[lead] = text
                 self.models.owners.append(OwnerRow(lead, instant, self.ordering, answer["owner"], answer["rule"],
@@ -165,6 +182,13 @@ class _Observer:
         self.ordering = rec.seq
         self.models.position = max(self.models.position, rec.seq)
         self.models.events += 1
+
+
+def _owner_inputs(state: engine.TeamState, lead: engine.Lead) -> tuple:
+    """Everything `queries.owner` reads for this lead: equal inputs give the same answer text."""
+    cust = state.customers[lead.customer]
+    return (lead.customer, lead.owner, lead.tick, lead.rule, cust.owner, cust.tick, cust.rule, cust.owner_since,
+            bool(cust.violations), cust.contested, tuple(cust.claims), state.tz)
 
 
 def fold_models(state: engine.TeamState | None, records: Iterable[E.Recorded], *,
@@ -282,8 +306,8 @@ def _finish(state: engine.TeamState, models: Models, start: dt.datetime | None, 
         months = [m for m in _months(state, first, start) if m > done]
     if months:
         models.month_from = months[0]
-        for month in months:
-            models.commission[month] = dumps(statements(state.money, state.policies, state.tz, month))
+        for month, answer in statements_of_months(state.money, state.policies, state.tz, months).items():
+            models.commission[month] = dumps(answer)
 
 
 def _months(state: engine.TeamState, tz, start: dt.datetime | None) -> list[str]:

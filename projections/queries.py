@@ -50,6 +50,8 @@ def disputed(cust: Customer) -> bool:
 
 
 def owner(state: TeamState, lead: str) -> dict:
+    # The read models recompute this answer only when what it reads changes: every field read
+    # here (and in `_rule`, `disputed`) is listed in `projections.models._owner_inputs`.
     found = _lead(state, lead)
     cust = state.customers[found.customer]
     return {
