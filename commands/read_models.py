@@ -14,7 +14,9 @@ model cannot answer (absent, behind the store, or past its horizon): the caller 
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 from zoneinfo import ZoneInfo
 
 from ledger import models_store as M
@@ -31,9 +33,30 @@ PAGE = 5000
 ONE_US = dt.timedelta(microseconds=1)
 
 
+@contextlib.contextmanager
+def fewer_collections():
+    """Collect garbage less often while folding a whole history. The fold builds a state of
+    millions of small objects (leads, customers, timelines) that live until it ends, and the
+    default young-generation threshold (700 allocations) has the collector walk them over and
+    over: about a fifth of the fold's time, for almost no garbage. Restored on the way out."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def compute(store: Store, team: str, start: dt.datetime | None, head: int, *, page: int = PAGE,
             keep_checkpoint: bool = True, progress=None, covered: dt.datetime | None = None) -> Models:
     """Fold the team's events with `at >= start` (None: all) and seq <= head into models."""
+    with fewer_collections():
+        return _compute(store, team, start, head, page=page, keep_checkpoint=keep_checkpoint,
+                        progress=progress, covered=covered)
+
+
+def _compute(store: Store, team: str, start: dt.datetime | None, head: int, *, page: int,
+             keep_checkpoint: bool, progress, covered: dt.datetime | None) -> Models:
     def records(after):
         for chunk in M.iter_by_time(store, team, after, page):
             kept = [r for r in chunk if r.seq <= head]

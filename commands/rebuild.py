@@ -22,8 +22,6 @@ transaction, old rows deleted), `written` (shadow committed), `swap` (just befor
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import json
 import os
@@ -74,24 +72,10 @@ class TeamResult:
     drift: list[dict] = field(default_factory=list)
 
 
-@contextlib.contextmanager
-def fewer_collections():
-    """Collect garbage less often while folding a whole history. The fold builds a state of
-    millions of small objects (leads, customers, timelines) that live until it ends, and the
-    default young-generation threshold (700 allocations) has the collector walk them over and
-    over: about a fifth of the fold's time, for almost no garbage. Restored on the way out."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(50_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-
-
 def process_team(store: Store, team: str, *, swap: bool,
                  progress: Callable[[int], None] | None = None) -> TeamResult:
     """Rebuild (swap=True) or verify one team's read models; see the module docstring."""
-    with fewer_collections():
+    with read_models.fewer_collections():
         return _process_team(store, team, swap=swap, progress=progress)
 
 
