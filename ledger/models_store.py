@@ -355,8 +355,8 @@ def iter_by_time(store: Store, team: str, after_key: Key | None = None, page: in
         if at_us is None:
             rows = store._rows(base + " ORDER BY i.at_us, i.seq LIMIT ?", (sid, team, page))
         else:
-            rows = store._rows(base + " AND (i.at_us, i.seq) > (?, ?) ORDER BY i.at_us, i.seq LIMIT ?",
-                               (sid, team, at_us, seq, page))
+            rows = store._rows(base + " AND i.at_us >= ? AND (i.at_us, i.seq) > (?, ?) ORDER BY i.at_us, i.seq LIMIT ?",
+                               (sid, team, at_us, at_us, seq, page))
         if not rows:
             return
         yield [Recorded(s, decode_event(topic, bytes(state))) for _, s, topic, state in rows]
