@@ -3,11 +3,13 @@ year of a busy campus (~80,000 events from `commands.generate`, imported once). 
 never an assertion.
 
 Each figure is the median wall time of `--runs` separate `ledger arrive online --json` processes
-(what a receptionist waits for), started a second apart; `year_team_back_to_back` starts them
-one right after the other. The first arrival after the import folds the whole history once
-and leaves a checkpoint (commands/record.py); it is reported apart. Later arrivals read the
-nearest checkpoint and fold only the events recorded since: `folded_by_next_arrival` shows how
-many. Also reported: the start-up cost `python -c "import cli"` (median).
+(what a receptionist waits for), started a second apart, the empty and the year-long team taking
+turns (so that load from elsewhere on the machine weighs on both alike);
+`year_team_back_to_back` starts the year-long team's one right after the other. The first
+arrival after the import folds the whole history once and leaves a checkpoint
+(commands/record.py); it is reported apart. Later arrivals read the nearest checkpoint and fold
+only the events recorded since: `folded_by_next_arrival` shows how many. Also reported: the
+start-up cost `python -c "import cli"` (median).
 
 Usage:
   python bench/arrive_bench.py [--runs 7] [--leads-per-day 52] [--days 365] [--pg]
@@ -108,6 +110,18 @@ def in_process(url: str, team: str, runs: int) -> dict:
     return out
 
 
+def alternating(runs: int, commands: dict[str, list[str]], env: dict, gap: float) -> dict:
+    """`median_of` for several commands at once, taking turns run by run, so that a burst of load
+    on this shared machine weighs on each of them alike and their ratio stays fair."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, args in commands.items():
+            time.sleep(gap)
+            times[name].append(timed(args, env))
+    return {name: {"median_s": round(statistics.median(t), 4), "min_s": round(min(t), 4),
+                   "max_s": round(max(t), 4), "runs": runs} for name, t in times.items()}
+
+
 def measure(url: str, year_path: str, runs: int, env: dict) -> dict:
     from commands.importing import import_file
     from ledger.store import open_store
@@ -116,7 +130,6 @@ def measure(url: str, year_path: str, runs: int, env: dict) -> dict:
     empty = empty_team(url, env)
     arrive = [LEDGER, "arrive", "online", "--json", "--db", url, "--team"]
     timed(arrive + [empty], env)  # the team's first arrival
-    result["empty_team"] = median_of(runs, arrive + [empty], env, GAP)
 
     with open(year_path, encoding="utf-8") as handle:
         text = handle.read()
@@ -125,9 +138,10 @@ def measure(url: str, year_path: str, runs: int, env: dict) -> dict:
         summary = import_file(store, text, "year.jsonl")
     result["import_s"] = round(time.perf_counter() - began, 2)
     (team,) = summary.appended
-    result["year_team"] = {"team": team, "events": summary.appended[team]}
     result["first_arrival_after_import_s"] = round(timed(arrive + [team], env), 3)
-    result["year_team"].update(median_of(runs, arrive + [team], env, GAP))
+    both = alternating(runs, {"empty": arrive + [empty], "year": arrive + [team]}, env, GAP)
+    result["empty_team"] = both["empty"]
+    result["year_team"] = {"team": team, "events": summary.appended[team], **both["year"]}
     result["year_team_back_to_back"] = median_of(runs, arrive + [team], env)
     result["folded_by_next_arrival"] = folded_next(url, team)
     result["in_process"] = in_process(url, team, min(runs, 3))
