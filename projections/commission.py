@@ -58,11 +58,11 @@ Decisions (where the rulebook leaves room):
   contracts signed under a tiered policy earn R-CM-1 lines. A contract cancelled or refunded
   in its own signing month still counts in S; its own commission is reversed by R-CM-2.
   Contracts fill the red line in signing order (at, then recording order).
-- R-CM-2: clawbacks are rounded cumulatively: after month M a credit has been charged back
-  `round(earned × f)` where f is the refunded fraction of the contract amount by the end of M
-  (1 once cancelled, capped at 1); the month's line is the difference. So a contract never
-  gives back more than it earned and a full refund or cancellation nets to zero to the fen.
-  One line per credited contract half and month. R-CM-2 lines exist only for contracts that
+- R-CM-2: one clawback line per credited contract half and month, rounded on its own (R-MO-1:
+  per statement line): round(earned × the fraction of the contract amount refunded that
+  month). A line never takes back more than is left of what was earned, and the line that
+  cancels the contract or completes a full refund takes back exactly what is left, so a
+  contract nets to zero to the fen once wholly reversed. R-CM-2 lines exist only for contracts that
   earned R-CM-1 commission; campus refunds are negative revenue (R-CM-3) instead, and fitness
   bonuses are not clawed back.
 - R-CM-3: a cancellation is a refund of all the net revenue received so far (R-MO-2: a
@@ -74,9 +74,9 @@ Decisions (where the rulebook leaves room):
 - R-CM-4: a "new contract" is a non-deposit contract of kind "new" or no kind (首单 is a
   完整单; a deposit is not an enrolment) that still stands at the month's end (not cancelled,
   not fully refunded by then). Later cancellations do not take a paid bonus back. A split
-  credit counts its share toward enrolments and takes its share of a first-deal bonus. Ties
-  (and shares) split a bonus to the fen by largest remainder, then by consultant id, so the
-  parts sum exactly. The referral reward: one per referred customer (its earliest referral
+  credit counts its share toward enrolments and takes its share of a first-deal bonus. A tie
+  shares the bonus equally: each line is round(bonus / winners) (R-MO-1: rounded per line, so
+  three winners of 500.00 get 166.67 each). The referral reward: one per referred customer (its earliest referral
   lead), earned by the first non-deposit contract signed on that lead (or by that customer, when
   the engine names it) at or after the referral; the period is `referral_reward_months`
   calendar months in the team's time zone from the signing (a day past the target month's end
@@ -431,12 +431,15 @@ class _Calculator:
             signing = self.tiered(self.month_of(contract.signed_at))
             before = _reversed_fraction(contract, [m for m in reversing if m.at < start])
             after = _reversed_fraction(contract, reversing)
+            by_month: dict[str, list[Movement]] = {}
+            for m in reversing:
+                by_month.setdefault(self.month_of(m.at), []).append(m)
             for index, credit in enumerate(contract.credits):
                 earned_line = signing.earned.get((contract.contract, index))
                 if earned_line is None:
                     continue
                 earned = Fraction(earned_line.amount)
-                amount = -(_fen(earned * after) - _fen(earned * before))
+                amount = -_clawed_back(contract, earned, list(by_month.values()))[-1]
                 cancelled = any(m.kind == CANCELLATION for m in in_month)
                 refunded = sum((Fraction(m.amount) for m in in_month if m.kind == REFUND), Fraction(0))
                 out.append(_Line(
@@ -529,8 +532,8 @@ class _Calculator:
         if new and policy.first_deal_bonus > 0:
             first = new[0]
             bonus = Fraction(policy.first_deal_bonus)
-            amounts = _split(bonus, [Fraction(c.share) for c in first.credits])
-            for index, (credit, amount) in enumerate(zip(first.credits, amounts)):
+            for index, credit in enumerate(first.credits):
+                amount = _fen(bonus * Fraction(credit.share))  # R-MO-1: each line rounded
                 out.append(_Line(
                     payee=credit.consultant, rule="R-CM-4", amount=amount,
                     key=(end, _LAST, index), contract=None, lead=first.lead,
@@ -546,11 +549,11 @@ class _Calculator:
             top = max(counts.values())
             winners = sorted(c for c, n in counts.items() if n == top)
             bonus = Fraction(policy.top_enrolment_bonus)
-            amounts = _split(bonus, [Fraction(1)] * len(winners))
+            amount = _fen(bonus / len(winners))  # shared equally (R-CM-4), each line rounded (R-MO-1)
             reason = f"top enrolment bonus (招生人数奖): {_ratio(top)} new contracts"
             if len(winners) > 1:
                 reason += f", shared by {len(winners)}"
-            for index, (consultant, amount) in enumerate(zip(winners, amounts)):
+            for index, consultant in enumerate(winners):
                 out.append(_Line(
                     payee=consultant, rule="R-CM-4", amount=amount,
                     key=(end, _LAST, 100 + index), contract=None, lead=None, reason=reason,
@@ -653,6 +656,23 @@ def _stands(contract: ContractFacts, end: dt.datetime) -> bool:
     return not (contract.amount > 0 and refunded >= contract.amount)
 
 
+def _clawed_back(contract: ContractFacts, earned: Fraction, months: list[list[Movement]]) -> list[Decimal]:
+    """R-CM-2 with R-MO-1: the clawback line of each month (its refunds and cancellations, in
+    order), each rounded half up on its own: round(earned × the fraction refunded that month).
+    No line takes back more than is left of what was earned, and the line that cancels the
+    contract or completes its full refund takes back exactly what is left."""
+    lines: list[Decimal] = []
+    done, left = [], _fen(earned)
+    for movements in months:
+        before = _reversed_fraction(contract, done)
+        done = done + movements
+        after = _reversed_fraction(contract, done)
+        line = left if after == 1 else min(_fen(earned * (after - before)), left)
+        lines.append(line)
+        left -= line
+    return lines
+
+
 def _reversed_fraction(contract: ContractFacts, movements: list[Movement]) -> Fraction:
     """R-CM-2: the fraction of the contract reversed by these refunds and cancellations (≤ 1)."""
     if any(m.kind == CANCELLATION for m in movements):
@@ -680,19 +700,6 @@ def _fen(value: Fraction | Decimal) -> Decimal:
     if 2 * rest >= denominator:
         whole += 1
     return (Decimal(sign * whole) / 100).quantize(FEN)
-
-
-def _split(total: Fraction, weights: list[Fraction]) -> list[Decimal]:
-    """Split `total` (whole fen) by weights so the parts sum exactly: largest remainder, then order."""
-    cents = int(_fen(total) * 100)
-    whole_weight = sum(weights, Fraction(0))
-    raw = [cents * w / whole_weight for w in weights]
-    floors = [r.numerator // r.denominator for r in raw]
-    left = cents - sum(floors)
-    ranked = sorted(range(len(weights)), key=lambda i: (-(raw[i] - floors[i]), i))
-    for i in ranked[:left]:
-        floors[i] += 1
-    return [(Decimal(c) / 100).quantize(FEN) for c in floors]
 
 
 def _money(value: Decimal | Fraction) -> str:

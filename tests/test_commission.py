@@ -335,6 +335,14 @@ def test_R_CM_2_clawbacks_never_exceed_what_the_contract_earned():
     assert lines(book.month("2026-06"), "s1") == [("R-CM-2", "K1", "0.00")]
 
 
+def test_R_CM_2_each_months_clawback_line_is_rounded_on_its_own_R_MO_1():
+    book = Book().sign("K1", "2026-03-02T10:00", "500000.00", "s1")  # earns 900.00 (1.8‰)
+    book.refund("K1", "2026-04-02T10:00", "625.00").refund("K1", "2026-05-02T10:00", "625.00")
+    # 625 / 500000 × 900 = 1.125 each month: half up per statement line, not 2.25 spread over two
+    assert lines(book.month("2026-04"), "s1") == [("R-CM-2", "K1", "-1.13")]
+    assert lines(book.month("2026-05"), "s1") == [("R-CM-2", "K1", "-1.13")]
+
+
 def test_R_CM_2_refunds_in_thirds_net_to_zero_to_the_fen():
     book = Book().sign("K1", "2026-03-02T10:00", "55555.56", "s1")  # earns 100.00
     for month in ("04", "05", "06"):
@@ -444,7 +452,7 @@ def test_R_CM_4_a_first_contract_cancelled_within_the_month_passes_the_first_dea
     assert totals(book.month("2026-03")) == {"s1": "700.00"}
 
 
-def test_R_CM_4_a_tie_on_top_enrolment_shares_the_bonus_to_the_fen():
+def test_R_CM_4_a_tie_on_top_enrolment_shares_the_bonus_equally_each_line_rounded_R_MO_1():
     book = Book("fitness")
     for i, consultant in enumerate(["s1", "s2", "s3", "s1", "s2", "s3"]):
         book.sign(f"N{i}", f"2026-03-0{i + 2}T10:00", "6000.00", consultant)
@@ -453,8 +461,9 @@ def test_R_CM_4_a_tie_on_top_enrolment_shares_the_bonus_to_the_fen():
         s["consultant"]: [l["amount"] for l in s["lines"] if l.get("bonus") == "top_enrolment"]
         for s in result["statements"]
     }
-    assert top == {"s1": ["166.67"], "s2": ["166.67"], "s3": ["166.66"]}
-    assert totals(result) == {"s1": "366.67", "s2": "166.67", "s3": "166.66"}
+    # "shared equally on a tie", "rounded half up to the fen per statement line": 500/3 = 166.666…
+    assert top == {"s1": ["166.67"], "s2": ["166.67"], "s3": ["166.67"]}
+    assert totals(result) == {"s1": "366.67", "s2": "166.67", "s3": "166.67"}
     s3_line = result["statements"][2]["lines"][0]
     assert (s3_line["share"], s3_line["contract"], s3_line["tied_with"]) == ("1/3", None, ["s1", "s2"])
 
