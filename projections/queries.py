@@ -194,8 +194,7 @@ def followups(state: TeamState) -> dict:
             lead = state.leads[lid]
             if lead.deadline is None or lead.deferred:
                 continue
-            start = max(lead.at, since) if since else lead.at
-            if done is not None and done >= start:
+            if done is not None and done >= lead.at:  # by whoever owned the customer then (R-FU-2)
                 continue
             due = lead.deadline
             if since is not None and since >= due:  # a new owner has until the end of that day

@@ -23,6 +23,17 @@ def test_R_FU_1_every_lead_is_due_a_follow_up_by_its_owner_by_the_end_of_the_day
     assert ("L2", "c2", "2026-11-06T00:00:00+08:00", "R-FU-1") in overdue(s, "11-06 00:00")
 
 
+def test_R_FU_1_a_lead_followed_up_by_its_then_owner_is_done_even_after_the_customer_moves():
+    """The customer moves to c2 with a later hotline lead (R-OW-3b): L1's duty was met by c1,
+    its owner at the follow-up; H1's is c2's, and `followups` names H1, not L1."""
+    s = Story("campus")
+    s.lead("L1", "11-02 10:00", phone=PHONE).followup("L1", "11-02 10:30", "c1")
+    s.lead("H0", "11-02 10:40", "hotline", phone="13911110009").followup("H0", "11-02 10:45", "c1")
+    s.lead("H1", "11-02 11:00", "hotline", phone=PHONE)
+    assert s.owners("L1", "H1", at="11-02 12:00") == ["c2", "c2"]
+    assert overdue(s, "11-03 00:00:01") == [("H1", "c2", "2026-11-03T00:00:00+08:00", "R-FU-1")]
+
+
 def test_R_FU_2_unfollowed_leads_go_to_the_months_top_earner_excluding_owner_and_leavers():
     s = Story("campus", consultants=4)
     for i, c in ((1, "c2"), (2, "c3"), (3, "c4")):
