@@ -10,7 +10,9 @@ Orders: `turns` rows by seat then channel; `sanctions` by start, seat; `disputes
 arrival; `followups` by due time. `followups` lists one row per customer whose duty is
 overdue at the clock: the un-followed lead with the earliest due time (R-FU-1: the end of its
 day or callback day; a customer moved to a new owner after that gives them until the end of
-the day of the move), or the confirmed grade's cadence (R-FU-5), whichever is due first.
+the day of the move), or the confirmed grade's cadence (R-FU-5), whichever is due first. A lead
+is followed once whoever owned the customer at the time logged a follow-up since its arrival
+(R-FU-2's test): a customer moving on does not reopen a duty already met.
 """
 from __future__ import annotations
 
