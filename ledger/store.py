@@ -14,6 +14,8 @@ Side tables are written by the recorder subclasses in the SAME transaction as th
 - `ledger_phones`       clear phone numbers by (team, seq, field) and phone key, R-ID-2;
                         the events themselves only ever hold keys (`ledger.phone.make_key`);
                         a `CustomerErased` deletes every clear copy of its number;
+- `ledger_erased`       the keys of erased numbers: one recorded afterwards (a new lead, a
+                        back-dated one) is kept as its key only, never in clear again;
 - `ledger_checkpoints`  opaque rules-engine checkpoints by (team, at, seq); an appended event
                         back-dated before a checkpoint deletes it (R-T-5);
 - `ledger_checkpoint_items`  the values checkpoints keep apart, by (team, digest of the bytes);
@@ -164,6 +166,8 @@ _TABLES = [
     # append-only history never invalidates it.
     "CREATE TABLE IF NOT EXISTS ledger_catalogs (team TEXT NOT NULL, seq BIGINT NOT NULL, "
     "blob {blob} NOT NULL, PRIMARY KEY (team, seq))",
+    # Created last: `needs_tables` looks for it.
+    "CREATE TABLE IF NOT EXISTS ledger_erased (phone_key TEXT PRIMARY KEY)",
 ]
 
 
@@ -188,6 +192,25 @@ class _LedgerSQL:
             verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
             cur.executemany(f"{verb} INTO {into} VALUES ({', '.join('?' * len(types))})", rows)
 
+    def remember_erasures(self) -> None:
+        """Fill `ledger_erased` from the stored erasures (a store made before the table was)."""
+        with self.cursor(commit=True) as cur:
+            cur.execute(self.sql(f"SELECT state FROM {EVENTS_TABLE} WHERE topic = ?"), ("CustomerErased",))
+            keys = dict.fromkeys(orjson.loads(bytes(row[0]))["phone"] for row in cur.fetchall())
+            self.insert_rows(cur, "ledger_erased (phone_key)", ("text",), [(k,) for k in keys], or_ignore=True)
+
+    def _not_erased(self, cur: Any, rows: list[tuple]) -> list[tuple]:
+        """R-ID-2: "after CustomerErased the number cannot be recovered from the store": a
+        number erased before (or earlier in this append) is not kept in clear again."""
+        keys = list(dict.fromkeys(row[3] for row in rows))
+        erased: set[str] = set()
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            cur.execute(self.sql(f"SELECT phone_key FROM ledger_erased WHERE phone_key IN "
+                                 f"({', '.join('?' * len(chunk))})"), chunk)
+            erased.update(row[0] for row in cur.fetchall())
+        return [row for row in rows if row[3] not in erased] if erased else rows
+
     def write_side_tables(self, cur: Any, plan: AppendPlan) -> None:
         ex = cur.execute
         for stream, expected in plan.expected.items():
@@ -204,8 +227,10 @@ class _LedgerSQL:
                          plan.id_rows)
         for key in plan.erase_keys:  # R-ID-2: earlier clear copies go, in every team
             ex(self.sql("DELETE FROM ledger_phones WHERE phone_key = ?"), (key,))
+        self.insert_rows(cur, "ledger_erased (phone_key)", ("text",), [(k,) for k in plan.erase_keys],
+                         or_ignore=True)
         self.insert_rows(cur, "ledger_phones (team, seq, field, phone_key, clear)",
-                         ("text", "bigint", "text", "text", "text"), plan.phone_rows)
+                         ("text", "bigint", "text", "text", "text"), self._not_erased(cur, plan.phone_rows))
         for team, at_us in plan.invalidate:  # R-T-5: a back-dated event voids later checkpoints
             ex(self.sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us >= ?"), (team, at_us))
 
@@ -227,7 +252,7 @@ def _sqlite_recorder_class() -> type:
 
         def needs_tables(self) -> bool:
             with self.datastore.transaction(commit=False) as cur:
-                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_checkpoint_items'")
+                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_erased'")
                 return cur.fetchone() is None
 
         @contextmanager
@@ -301,7 +326,7 @@ def _postgres_recorder_class() -> type:
 
         def needs_tables(self) -> bool:
             with self.cursor(commit=False) as cur:
-                cur.execute("SELECT to_regclass('ledger_checkpoint_items') IS NULL")
+                cur.execute("SELECT to_regclass('ledger_erased') IS NULL")
                 return bool(cur.fetchone()[0])
 
         @contextmanager
@@ -412,6 +437,7 @@ class Store:
         self.recorder = recorder_class(datastore=self._factory.datastore)
         if self.recorder.needs_tables():
             self.recorder.create_table()
+            self.recorder.remember_erasures()
 
     def _open_postgres(self) -> None:
         import psycopg
@@ -449,6 +475,7 @@ class Store:
             with recorder.cursor(commit=True) as cur:  # serialise concurrent first uses
                 cur.execute("SELECT pg_advisory_xact_lock(7251001)")
                 recorder.create_table()
+            recorder.remember_erasures()
 
     def close(self) -> None:
         if self._factory is not None:

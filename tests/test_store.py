@@ -199,7 +199,7 @@ def test_concurrent_processes_appending_to_one_team_lose_and_duplicate_nothing(s
 def _all_table_text(store) -> str:
     """Every row of every table of the store, as text."""
     tables = ["stored_events", "ledger_meta", "ledger_teams", "ledger_index", "ledger_ids",
-              "ledger_phones", "ledger_checkpoints"]
+              "ledger_phones", "ledger_checkpoints", "ledger_erased"]
     text = []
     for table in tables:
         for row in store._rows(f"SELECT * FROM {table}"):
@@ -228,17 +228,20 @@ def test_after_customer_erased_the_number_is_nowhere_and_a_later_lead_still_matc
     store.append({"t1": (0, roster(consultants=1) + [first, other])})
     store.append({"t1": (4, [event("CustomerErased", when=at(3, 9), phone=number)])})
     again = event("LeadArrived", when=at(4, 10), lead="L3", channel="walk_in", phone="0086 13911110001")
-    store.append({"t1": (5, [again])})
+    late = event("LeadArrived", when=at(2, 12), lead="L4", channel="walk_in", phone="139 1111 0001")  # back-dated
+    store.append({"t1": (5, [again, late])})
 
     recorded = store.read("t1")
     erased_key = recorded[2].event.phone
     assert recorded[4].event.phone == erased_key and recorded[5].event.phone == erased_key
+    assert recorded[6].event.phone == erased_key  # still matches through the key
     exported = store.export_events("t1")
     assert exported[2].phone == erased_key  # erased: only the key remains
     assert exported[3].phone == "13955550005"  # someone else's number is untouched
-    assert exported[5].phone == "0086 13911110001"  # given again after the erasure
+    # given again after the erasure, or back-dated before it: "after CustomerErased the number
+    # cannot be recovered from the store, exports included" (R-ID-2), so only the key is kept
+    assert exported[5].phone == erased_key and exported[6].phone == erased_key
 
-    store.append({"t1": (6, [event("CustomerErased", when=at(5, 9), phone="13911110001")])})
     text = _all_table_text(store)
     for shown in (number, "139-1111-0001", "0086 13911110001"):
         assert shown not in text
@@ -252,7 +255,7 @@ def test_after_customer_erased_the_number_is_nowhere_and_a_later_lead_still_matc
             assert number.encode() not in content and b"139-1111-0001" not in content, file
 
 
-def test_an_erasure_in_the_same_batch_removes_the_clear_number_of_earlier_leads_only(store):
+def test_an_erasure_in_the_same_batch_removes_the_clear_number_of_earlier_and_later_leads(store):
     batch = roster(consultants=1) + [
         event("LeadArrived", when=at(2, 10), lead="L1", channel="walk_in", phone="13911110001"),
         event("CustomerErased", when=at(2, 11), phone="139 1111 0001"),
@@ -260,7 +263,17 @@ def test_an_erasure_in_the_same_batch_removes_the_clear_number_of_earlier_leads_
     ]
     store.append({"t1": (0, batch)})
     exported = store.export_events("t1")
-    assert is_key(exported[2].phone) and exported[4].phone == "13911110001"
+    assert is_key(exported[2].phone) and exported[4].phone == exported[2].phone
+
+
+def test_a_store_made_before_the_erased_table_learns_its_erasures_when_reopened(store_url):
+    with open_store(store_url) as store:
+        store.append({"t1": (0, roster(consultants=1) + [event("CustomerErased", when=at(2, 9), phone="13911110001")])})
+        with store._cursor(commit=True) as cur:
+            cur.execute("DROP TABLE ledger_erased")
+    with open_store(store_url) as store:
+        store.append({"t1": (3, [event("LeadArrived", when=at(2, 10), lead="L1", channel="walk_in", phone="13911110001")])})
+        assert is_key(store.export_events("t1")[-1].phone)
 
 
 def test_a_phone_key_given_on_import_is_kept_as_is(store):
