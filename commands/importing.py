@@ -288,8 +288,10 @@ def _load_catalog(session, catalog: Catalog, team: str) -> int:
     kept = session.get_catalog(team)
     after = 0
     if kept is not None:
-        after, blob = kept
-        catalog.teams[team] = pickle.loads(blob)
+        kept_catalog = pickle.loads(kept[1])
+        if hasattr(kept_catalog, "roster"):  # one kept before the roster timeline: read it all
+            after = kept[0]
+            catalog.teams[team] = kept_catalog
     history = session.read(team, after_seq=after)
     catalog.load(recorded.event for recorded in history)
     head = history[-1].seq if history else after

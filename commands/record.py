@@ -176,7 +176,7 @@ class Context:
                     raise UnknownConsultant(f"{key}: unknown consultant {ref!r}; did you mean "
                                             f"{' or '.join(hint)}? (current: {roster})")
                 raise UnknownConsultant(f"{key}: unknown consultant {ref!r}; expected one of: {roster}")
-        if current and team.consultants[cid].left:
+        if current and getattr(team.roster_at(self.at).get(cid), "left", False):  # left by `at`
             raise RuleViolation(f"R-RO-3: {self._label(cid)} has left the team; expected a current consultant")
         return cid
 
@@ -287,6 +287,7 @@ def _catalog(team: str, state: engine.TeamState, later: list[E.Recorded]) -> C.C
     known = catalog.team(team)
     known.policy_at = state.policies[0][0] if state.policies else None
     for cid, c in state.consultants.items():
+        known.base[cid] = C.Consultant(c.seat, c.left)
         known.consultants[cid] = C.Consultant(c.seat, c.left)
     known.leads = set(state.leads)
     known.contracts = set(state.money.contracts)

@@ -4,12 +4,18 @@ It knows, per team, just enough to reject an event that can never make sense: th
 policy adoption, the consultants and their seats (R-RO-1, R-RO-2), and the ids of leads,
 contracts and penalties. Ownership, rotation and the rest are the rules engine's.
 
+The roster is checked as of each roster event's `at` (R-T-5: replay goes by `at`): a
+back-dated swap must be adjacent in the seat order of its own time (R-RO-2), a back-dated leave
+or swap may only name consultants who had joined by then, and a back-dated join needs a seat
+free from then on (R-RO-1). Other events may name any consultant of the team, whenever joined.
+
 `Catalog.check(event)` returns the problems of one event as [(key, message)] and applies the
 event only when it has none, so one bad line does not poison the lines after it. Stored
 history is loaded with `Catalog.load(events)`, which applies without checking.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -33,24 +39,97 @@ class Consultant:
     left: bool = False
 
 
+Roster = dict[str, Consultant]
+
+
 @dataclass
 class TeamCatalog:
     policy_at: dt.datetime | None = None  # the earliest PolicyAdopted
-    consultants: dict[str, Consultant] = field(default_factory=dict)
+    # The roster as replay leaves it after everything recorded so far: `base` (the state a
+    # recording command starts from; empty for an import) and then `roster`, the joins, leaves
+    # and swaps in replay order (at, recording order).
+    consultants: Roster = field(default_factory=dict)
     leads: set[str] = field(default_factory=set)
     contracts: set[str] = field(default_factory=set)
     penalties: set[str] = field(default_factory=set)
+    base: Roster = field(default_factory=dict)
+    roster: list[tuple[dt.datetime, int, ev.Event]] = field(default_factory=list)
+    joined: dict[str, dt.datetime] = field(default_factory=dict)
 
-    def seat_holder(self, seat: int) -> str | None:
-        for name, consultant in self.consultants.items():
+    def seat_holder(self, seat: int, roster: Roster | None = None) -> str | None:
+        for name, consultant in (self.consultants if roster is None else roster).items():
             if consultant.seat == seat and not consultant.left:
                 return name
         return None
 
-    def seat_order(self) -> list[str]:
+    def seat_order(self, roster: Roster | None = None) -> list[str]:
         """R-RO-1: consultants who have not left, by ascending seat."""
-        current = [(c.seat, name) for name, c in self.consultants.items() if not c.left]
+        current = [(c.seat, name) for name, c in (self.consultants if roster is None else roster).items()
+                   if not c.left]
         return [name for _, name in sorted(current)]
+
+    def add_roster(self, event: ev.Event) -> None:
+        """Apply a join, leave or swap in its replay place (a back-dated one replays the roster)."""
+        entry = (event.at, len(self.roster), event)
+        if not self.roster or entry[0] >= self.roster[-1][0]:
+            self.roster.append(entry)
+            _roster_step(self.consultants, event)
+        else:
+            bisect.insort(self.roster, entry)
+            self.consultants = self._replay()
+        if isinstance(event, ev.ConsultantJoined):
+            known = self.joined.get(event.consultant)
+            self.joined[event.consultant] = event.at if known is None else min(known, event.at)
+
+    def roster_at(self, at: dt.datetime) -> Roster:
+        """The roster as replay reaches `at` (with every event at `at` recorded so far)."""
+        if not self.roster or at >= self.roster[-1][0]:
+            return self.consultants
+        return self._replay(until=at)
+
+    def holder_from(self, seat: int, at: dt.datetime) -> str | None:
+        """Who holds `seat` at `at` or at any later change of the roster (None: free from `at` on)."""
+        out = _copy(self.base)
+        reached = False
+        for when, _, event in self.roster:
+            if when > at and not reached:
+                reached = True
+                if (holder := self.seat_holder(seat, out)) is not None:
+                    return holder
+            _roster_step(out, event)
+            if reached and (holder := self.seat_holder(seat, out)) is not None:
+                return holder
+        return None if reached else self.seat_holder(seat, out)
+
+    def _replay(self, until: dt.datetime | None = None) -> Roster:
+        out = _copy(self.base)
+        for when, _, event in self.roster:
+            if until is not None and when > until:
+                break
+            _roster_step(out, event)
+        return out
+
+
+def _copy(roster: Roster) -> Roster:
+    return {name: Consultant(c.seat, c.left) for name, c in roster.items()}
+
+
+def _roster_step(roster: Roster, event: ev.Event) -> None:
+    """One join, leave or swap, as the rules engine replays it (a swap that a back-dated event
+    made non-adjacent is ignored, R-RO-2)."""
+    if isinstance(event, ev.ConsultantJoined):
+        roster.setdefault(event.consultant, Consultant(event.seat))
+    elif isinstance(event, ev.ConsultantLeft):
+        if event.consultant in roster:
+            roster[event.consultant].left = True
+    elif isinstance(event, ev.SeatsSwapped):
+        a, b = roster.get(event.a), roster.get(event.b)
+        if a is None or b is None or a.left or b.left:
+            return
+        order = sorted((c.seat, name) for name, c in roster.items() if not c.left)
+        names = [name for _, name in order]
+        if abs(names.index(event.a) - names.index(event.b)) == 1:
+            a.seat, b.seat = b.seat, a.seat
 
 
 class Catalog:
@@ -116,24 +195,25 @@ class Catalog:
             how = "has left" if known.left else "has already joined"
             problems.append(("consultant", f"consultant {event.consultant!r} {how}; "
                                            "expected a new consultant id"))
-        holder = team.seat_holder(event.seat)
+        holder = team.holder_from(event.seat, event.at)
         if holder is not None:
             problems.append(("seat", f"R-RO-1: seat {event.seat} is taken by {holder}; expected a free seat"))
         return problems
 
     @_check.register
     def _(event: ev.ConsultantLeft, team: TeamCatalog) -> Problems:
-        problems = _consultants(team, consultant=event.consultant)
-        if not problems and team.consultants[event.consultant].left:
+        problems = _consultants(team, event.at, consultant=event.consultant)
+        if not problems and team.roster_at(event.at)[event.consultant].left:
             problems.append(("consultant", f"consultant {event.consultant!r} has already left"))
         return problems
 
     @_check.register
     def _(event: ev.SeatsSwapped, team: TeamCatalog) -> Problems:
-        problems = _consultants(team, a=event.a, b=event.b)
+        problems = _consultants(team, event.at, a=event.a, b=event.b)
         if problems:
             return problems
-        a, b = team.consultants[event.a], team.consultants[event.b]
+        roster = team.roster_at(event.at)  # R-RO-2: "the current seat order" at the swap's time
+        a, b = roster[event.a], roster[event.b]
         if event.a == event.b:
             return [("b", f"expected two different consultants, got {event.a!r} twice")]
         for key, name, who in (("a", event.a, a), ("b", event.b, b)):
@@ -141,7 +221,7 @@ class Catalog:
                 problems.append((key, f"R-RO-2: {name} has left and has no seat to swap"))
         if problems:
             return problems
-        order = team.seat_order()  # R-RO-2: the first and the last are not adjacent
+        order = team.seat_order(roster)  # R-RO-2: the first and the last are not adjacent
         if abs(order.index(event.a) - order.index(event.b)) != 1:
             return [("b", f"R-RO-2: {event.a} and {event.b} are not adjacent "
                           f"(seats {a.seat} and {b.seat})")]
@@ -242,20 +322,11 @@ class Catalog:
         if team.policy_at is None or event.at < team.policy_at:
             team.policy_at = event.at
 
-    @_apply.register
-    def _(event: ev.ConsultantJoined, team: TeamCatalog) -> None:
-        team.consultants[event.consultant] = Consultant(event.seat)
-
-    @_apply.register
-    def _(event: ev.ConsultantLeft, team: TeamCatalog) -> None:
-        if event.consultant in team.consultants:
-            team.consultants[event.consultant].left = True
-
-    @_apply.register
-    def _(event: ev.SeatsSwapped, team: TeamCatalog) -> None:
-        a, b = team.consultants.get(event.a), team.consultants.get(event.b)
-        if a is not None and b is not None:
-            a.seat, b.seat = b.seat, a.seat
+    @_apply.register(ev.ConsultantJoined)
+    @_apply.register(ev.ConsultantLeft)
+    @_apply.register(ev.SeatsSwapped)
+    def _(event: ev.Event, team: TeamCatalog) -> None:
+        team.add_roster(event)
 
     @_apply.register
     def _(event: ev.LeadArrived, team: TeamCatalog) -> None:
@@ -279,9 +350,27 @@ _CHECKERS: dict[type, Callable] = {}
 _APPLIERS: dict[type, Callable] = {}
 
 
-def _consultants(team: TeamCatalog, **refs: str | None) -> Problems:
-    return [(key, f"unknown consultant {name!r}; expected a consultant who has joined the team")
-            for key, name in refs.items() if name is not None and name not in team.consultants]
+def _consultants(team: TeamCatalog, at: dt.datetime | None = None, **refs: str | None) -> Problems:
+    """Each named consultant must have joined the team; with `at` (a leave or a swap, which
+    change the roster), by then (R-T-5: in replay order). Other events may name a consultant
+    before their join (a shift planned for a new hire's first day)."""
+    problems: Problems = []
+    roster = None
+    for key, name in refs.items():
+        if name is None:
+            continue
+        if name not in team.consultants:
+            problems.append((key, f"unknown consultant {name!r}; expected a consultant who has joined the team"))
+            continue
+        if at is None:
+            continue
+        roster = team.roster_at(at) if roster is None else roster
+        if name not in roster:
+            joined = team.joined.get(name)
+            when = f"joins only at {joined.isoformat()}" if joined is not None else "had not joined then"
+            problems.append((key, f"consultant {name!r} {when}; "
+                                  f"expected a consultant who had joined by {at.isoformat()}"))
+    return problems
 
 
 def _leads(team: TeamCatalog, **refs: str) -> Problems:

@@ -130,3 +130,41 @@ def test_every_event_naming_a_consultant_or_a_lead_checks_both_exist():
     for kind, extra in only_consultant.items():
         assert [key for key, _ in catalog.check(e(kind, consultant="ghost", **extra))] == ["consultant"]
         assert catalog.check(e(kind, consultant="c1", **extra)) == []
+
+
+# -- R-T-5: the roster as of a back-dated roster event's own time ---------------------------------
+
+D2 = "2026-11-02T{}:00+08:00"
+
+
+def test_R_RO_2_a_back_dated_swap_must_be_adjacent_in_the_seat_order_of_its_own_time():
+    catalog = with_roster(1, 2, 3, 4)
+    assert catalog.check(e("ConsultantLeft", when=D2.format("10:00"), consultant="c2")) == []
+    # at 09:00 c2 still sat between c1 and c3
+    assert catalog.check(e("SeatsSwapped", when=D2.format("09:00"), a="c1", b="c3")) == [
+        ("b", "R-RO-2: c1 and c3 are not adjacent (seats 1 and 3)")]
+    # c1 and c2 were adjacent then, though c2 has left since
+    assert catalog.check(e("SeatsSwapped", when=D2.format("09:00"), a="c1", b="c2")) == []
+    # and after c2's leave, c1 and c3 are adjacent (c1 now holds seat 2)
+    assert catalog.check(e("SeatsSwapped", when=D2.format("11:00"), a="c1", b="c3")) == []
+    assert catalog.team("xq").seat_order() == ["c3", "c1", "c4"]
+
+
+def test_a_back_dated_leave_or_swap_names_only_consultants_who_had_joined_by_then():
+    catalog = with_roster(1, 2)
+    assert catalog.check(e("ConsultantJoined", when="2026-11-03T09:00:00+08:00", consultant="c5", name="E", seat=5)) == []
+    left = catalog.check(e("ConsultantLeft", when=D2.format("10:00"), consultant="c5"))
+    assert left[0][0] == "consultant" and "joins only at 2026-11-03T09:00:00+08:00" in left[0][1]
+    swapped = catalog.check(e("SeatsSwapped", when=D2.format("10:00"), a="c2", b="c5"))
+    assert swapped[0][0] == "b" and "joins only at" in swapped[0][1]
+    # other events may name a consultant before their join (a shift planned the day before)
+    assert catalog.check(e("ShiftAssigned", when=D2.format("17:00"), consultant="c5", date="2026-11-03", shift="early")) == []
+
+
+def test_R_RO_1_a_back_dated_join_needs_a_seat_free_from_its_time_on():
+    catalog = with_roster(1)
+    assert catalog.check(e("ConsultantJoined", when="2026-11-03T09:00:00+08:00", consultant="c7", name="G", seat=7)) == []
+    # seat 7 was free on 11-02, but c7 takes it on 11-03
+    assert catalog.check(e("ConsultantJoined", when=D2.format("09:00"), consultant="c9", name="Z", seat=7)) == [
+        ("seat", "R-RO-1: seat 7 is taken by c7; expected a free seat")]
+    assert catalog.check(e("ConsultantJoined", when=D2.format("09:00"), consultant="c9", name="Z", seat=8)) == []

@@ -164,6 +164,14 @@ def test_the_first_and_the_last_seat_are_not_adjacent(db):
     assert answer(db, "swap", "c3", "c4")["summary"].endswith("swap seats (R-RO-2)")
 
 
+def test_a_back_dated_swap_is_checked_against_the_seats_of_its_own_time_R_T_5(db):
+    invoke(db, "leave", "c2", "--at", t("10:00:00"))
+    # at 09:00 c2 still sat between c1 and c3; c1 and c2 were adjacent then
+    assert "R-RO-2: c1 and c3 are not adjacent" in invoke(db, "swap", "c1", "c3", "--at", t("09:00:00"), code=2).stderr
+    invoke(db, "swap", "c1", "c2", "--at", t("09:00:00"))
+    assert answer(db, "arrive", "walk_in", "--at", t("09:30:00"))["owner"] == "c2"
+
+
 def test_money_commands_refuse_what_cannot_happen(db):
     invoke(db, "arrive", "online", "--lead", "L1", "--at", t("10:00:00"))
     invoke(db, "sign", "K1", "--lead", "L1", "--amount", "1000", "--at", t("11:00:00"))
