@@ -62,9 +62,9 @@ Decisions (where the rulebook leaves room):
   per statement line): round(earned × the fraction of the contract amount refunded that
   month). A line never takes back more than is left of what was earned, and the line that
   cancels the contract or completes a full refund takes back exactly what is left, so a
-  contract nets to zero to the fen once wholly reversed. R-CM-2 lines exist only for contracts that
-  earned R-CM-1 commission; campus refunds are negative revenue (R-CM-3) instead, and fitness
-  bonuses are not clawed back.
+  contract nets to zero to the fen once wholly reversed. R-CM-2 lines exist only for
+  contracts that earned R-CM-1 commission; campus refunds are negative revenue (R-CM-3)
+  instead, and fitness bonuses are not clawed back.
 - R-CM-3: a cancellation is a refund of all the net revenue received so far (R-MO-2: a
   cancellation refunds all of it), negative revenue in its month. Lines with payments and
   refunds that cancel out in the month show 0.00. Each line is exactly round(basis × rate), as
@@ -76,12 +76,12 @@ Decisions (where the rulebook leaves room):
   not fully refunded by then). Later cancellations do not take a paid bonus back. A split
   credit counts its share toward enrolments and takes its share of a first-deal bonus. A tie
   shares the bonus equally: each line is round(bonus / winners) (R-MO-1: rounded per line, so
-  three winners of 500.00 get 166.67 each). The referral reward: one per referred customer (its earliest referral
-  lead), earned by the first non-deposit contract signed on that lead (or by that customer, when
-  the engine names it) at or after the referral; the period is `referral_reward_months`
-  calendar months in the team's time zone from the signing (a day past the target month's end
-  is clamped to it); any refund or cancellation before the period ends loses the reward;
-  otherwise it is due in the month the period ends.
+  three winners of 500.00 get 166.67 each). The referral reward: one per referred customer
+  (its earliest referral lead), earned by the first non-deposit contract signed on that lead
+  (or by that customer, when the engine names it) at or after the referral; the period is
+  `referral_reward_months` calendar months in the team's time zone from the signing (a day
+  past the target month's end is clamped to it); any refund or cancellation before the period
+  ends loses the reward; otherwise it is due in the month the period ends.
 - R-MO-1: every line is rounded half up to the fen (a negative line away from zero, so a refund
   mirrors its payment); totals are sums of rounded lines.
 """
