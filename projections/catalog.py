@@ -89,6 +89,8 @@ class TeamCatalog:
 
     def holder_from(self, seat: int, at: dt.datetime) -> str | None:
         """Who holds `seat` at `at` or at any later change of the roster (None: free from `at` on)."""
+        if not self.roster or at >= self.roster[-1][0]:
+            return self.seat_holder(seat)
         out = _copy(self.base)
         reached = False
         for when, _, event in self.roster:
