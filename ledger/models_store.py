@@ -293,6 +293,18 @@ def counts(store: Store, team: str, gen: int, first: dt.date, last: dt.date) -> 
         (team, gen, first.isoformat(), last.isoformat()))]
 
 
+def relinked_after(store: Store, team: str, at: dt.datetime) -> bool:
+    """Whether a link or unlink of the team has `at` after `at`: it re-decides leads from the
+    earlier lead's arrival on (R-ID-1), so models of days and months before it — which hold the
+    whole history's view — differ from the history up to then, which `turns` and `commission`
+    answer (R-CM-6, INTERCHANGE)."""
+    return bool(store._rows(
+        f"SELECT 1 FROM ledger_index i JOIN {EVENTS_TABLE} e ON e.originator_id = ? "
+        "AND e.originator_version = i.seq WHERE i.team = ? AND i.at_us > ? "
+        "AND e.topic IN ('CustomersLinked', 'CustomersUnlinked') LIMIT 1",
+        (store._sid(team), team, to_micros(at))))
+
+
 def commission_answer(store: Store, team: str, gen: int, month: str) -> str | None:
     rows = store._rows("SELECT answer FROM ledger_model_commission WHERE team = ? AND gen = ? AND month = ?",
                        (team, gen, month))

@@ -254,3 +254,43 @@ def test_the_fold_of_the_models_follows_links_and_late_events_exactly_as_the_pre
             except UnknownLead:
                 fold = None
             assert (found[i - 1].answer if i else None) == fold, (lead, at)
+
+
+def test_turns_and_commission_of_a_period_before_a_link_answer_from_the_history_up_to_its_end(store_url):
+    """R-ID-1: a link re-decides leads from the earlier lead's arrival on, so the models (the
+    whole history's view) would show it in earlier days; `turns` answers "as the history up to
+    the end of --to makes them" and a statement rests on the events before the end of its month
+    (R-CM-6): both fold instead when a link or unlink lies after the period."""
+    def line(at, type, **keys):
+        return json.dumps({"type": type, "team": "cl", "at": f"2026-{at}:00+08:00", **keys})
+
+    lines = [line("11-01T09:00", "PolicyAdopted", preset="campus")] + [
+        line("11-01T09:00", "ConsultantJoined", consultant=c, name=c.upper(), seat=n) for n, c in ((1, "c1"), (2, "c2"))] + [
+        line("11-03T10:00", "LeadArrived", lead="L1", channel="walk_in", phone="13500000001"),
+        line("11-03T11:00", "LeadArrived", lead="L2", channel="walk_in", phone="13500000002"),
+        line("11-03T12:00", "LeadArrived", lead="M1", channel="online", phone="13500000011"),
+        line("11-03T12:30", "LeadArrived", lead="M2", channel="online", phone="13500000011"),
+        line("11-03T15:00", "FollowUpLogged", lead="L1", consultant="c1", direction="outbound"),
+        line("11-05T10:00", "ContractSigned", contract="KC", lead="L2", amount="5000.00"),
+        line("11-06T10:00", "PaymentReceived", contract="KC", amount="1000.00"),
+        line("11-09T10:00", "CustomersUnlinked", lead="M2", other="M1"),
+        line("12-05T10:00", "CustomersLinked", lead="L2", other="L1"),
+    ]
+    with open_store(store_url) as store:
+        import_file(store, "\n".join(lines))
+        assert read_models.current(store, "cl") is not None  # the models are current: they could answer
+
+    def ask(*args):
+        result = CliRunner().invoke(main, [*args, "--team", "cl", "--db", store_url, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def leads(answer):
+        return {(r["consultant"], r["channel"]): r["leads"] for r in answer["rows"]}
+
+    before = leads(ask("turns", "--from", "2026-11-03", "--to", "2026-11-08"))
+    assert before[("c2", "walk_in")] == 1 and before.get(("c2", "online"), 0) == 0  # M2 still a duplicate
+    after = leads(ask("turns", "--from", "2026-11-03", "--to", "2026-11-09"))
+    assert after[("c2", "online")] == 1  # the unlink of 11-09 re-decides M2
+    november = ask("commission", "--month", "2026-11")
+    assert [(s["consultant"], s["total"]) for s in november["statements"]] == [("c2", "30.00")]
