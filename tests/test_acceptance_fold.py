@@ -17,7 +17,8 @@ from ledger.events import Recorded, parse_event
 from projections import queries
 from projections.engine import replay
 
-ACCEPTANCE = Path("/work/shared/acceptance")
+ROOT = Path(__file__).resolve().parents[1]
+ACCEPTANCE = ROOT.parent / "shared" / "acceptance"  # ../shared beside the checkout, as in CI
 QUERIES = ("owner", "next", "turns", "sanctions", "explain", "disputes", "followups")
 
 
@@ -90,6 +91,11 @@ def _cases():
             if "run" not in check or check["run"][0] not in QUERIES:
                 continue
             yield pytest.param(list(records), check, id=f"{path.stem}#{number}")
+
+
+def test_the_acceptance_scenarios_are_found_beside_the_checkout():
+    """Without them the parametrized checks below would silently be none."""
+    assert len(list(ACCEPTANCE.glob("*.json"))) >= 7, ACCEPTANCE
 
 
 @pytest.mark.parametrize("records,check", list(_cases()))

@@ -23,7 +23,8 @@ from ledger.errors import InputError, LineError, UnknownTeam
 from ledger.events import parse_event
 from ledger.store import open_store
 
-ACCEPTANCE = Path("/work/shared/acceptance")
+ROOT = Path(__file__).resolve().parents[1]
+ACCEPTANCE = ROOT.parent / "shared" / "acceptance"  # ../shared beside the checkout, as in CI
 
 
 def jsonl(*events: dict) -> str:
@@ -358,12 +359,12 @@ def test_the_shared_options_parse_at_as_an_aware_time_and_reject_others():
 
 def test_the_installed_ledger_command_answers_help_and_version_quickly():
     command = [sys.executable, "-c", "import sys, cli; sys.argv[0] = 'ledger'; cli.main()"]
-    helped = subprocess.run(command + ["-h"], capture_output=True, text=True, cwd="/work/main")
+    helped = subprocess.run(command + ["-h"], capture_output=True, text=True, cwd=ROOT)
     assert helped.returncode == 0 and "import" in helped.stdout and "export" in helped.stdout
     modules = subprocess.run([sys.executable, "-c", "import sys, cli; print('eventsourcing.postgres' in sys.modules, 'psycopg' in sys.modules, 'pydantic' in sys.modules)"],
-                             capture_output=True, text=True, cwd="/work/main")
+                             capture_output=True, text=True, cwd=ROOT)
     assert modules.stdout.split() == ["False", "False", "False"]
-    version = subprocess.run(command + ["--version"], capture_output=True, text=True, cwd="/work/main")
+    version = subprocess.run(command + ["--version"], capture_output=True, text=True, cwd=ROOT)
     assert version.returncode == 0 and "0.1.0" in version.stdout
 
 
