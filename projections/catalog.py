@@ -63,10 +63,7 @@ class TeamCatalog:
         return None
 
     def seat_order(self, roster: Roster | None = None) -> list[str]:
-        """R-RO-1: consultants who have not left, by ascending seat."""
-        current = [(c.seat, name) for name, c in (self.consultants if roster is None else roster).items()
-                   if not c.left]
-        return [name for _, name in sorted(current)]
+        return _seat_order(self.consultants if roster is None else roster)
 
     def add_roster(self, event: ev.Event) -> None:
         """Apply a join, leave or swap in its replay place (a back-dated one replays the roster)."""
@@ -112,6 +109,16 @@ class TeamCatalog:
         return out
 
 
+def _seat_order(roster: Roster) -> list[str]:
+    """R-RO-1: consultants who have not left, by ascending seat."""
+    return [name for _, name in sorted((c.seat, name) for name, c in roster.items() if not c.left)]
+
+
+def _adjacent(order: list[str], a: str, b: str) -> bool:
+    """R-RO-2: next to each other in the seat order (the first and the last are not)."""
+    return abs(order.index(a) - order.index(b)) == 1
+
+
 def _copy(roster: Roster) -> Roster:
     return {name: Consultant(c.seat, c.left) for name, c in roster.items()}
 
@@ -128,9 +135,7 @@ def _roster_step(roster: Roster, event: ev.Event) -> None:
         a, b = roster.get(event.a), roster.get(event.b)
         if a is None or b is None or a.left or b.left:
             return
-        order = sorted((c.seat, name) for name, c in roster.items() if not c.left)
-        names = [name for _, name in order]
-        if abs(names.index(event.a) - names.index(event.b)) == 1:
+        if _adjacent(_seat_order(roster), event.a, event.b):
             a.seat, b.seat = b.seat, a.seat
 
 
@@ -223,8 +228,7 @@ class Catalog:
                 problems.append((key, f"R-RO-2: {name} has left and has no seat to swap"))
         if problems:
             return problems
-        order = team.seat_order(roster)  # R-RO-2: the first and the last are not adjacent
-        if abs(order.index(event.a) - order.index(event.b)) != 1:
+        if not _adjacent(team.seat_order(roster), event.a, event.b):
             return [("b", f"R-RO-2: {event.a} and {event.b} are not adjacent "
                           f"(seats {a.seat} and {b.seat})")]
         return []
