@@ -286,9 +286,8 @@ def _catalog(team: str, state: engine.TeamState, later: list[E.Recorded]) -> C.C
     catalog = C.Catalog()
     known = catalog.team(team)
     known.policy_at = state.policies[0][0] if state.policies else None
-    for cid, c in state.consultants.items():
-        known.base[cid] = C.Consultant(c.seat, c.left)
-        known.consultants[cid] = C.Consultant(c.seat, c.left)
+    known.base = {cid: C.Consultant(c.seat, c.left) for cid, c in state.consultants.items()}
+    known.consultants = C.copy_roster(known.base)
     known.leads = set(state.leads)
     known.contracts = set(state.money.contracts)
     known.penalties = {s.id for s in state.sanctions.values() if not s.derived}

@@ -54,7 +54,6 @@ class TeamCatalog:
     penalties: set[str] = field(default_factory=set)
     base: Roster = field(default_factory=dict)
     roster: list[tuple[dt.datetime, int, ev.Event]] = field(default_factory=list)
-    joined: dict[str, dt.datetime] = field(default_factory=dict)
 
     def seat_holder(self, seat: int, roster: Roster | None = None) -> str | None:
         for name, consultant in (self.consultants if roster is None else roster).items():
@@ -74,9 +73,11 @@ class TeamCatalog:
         else:
             bisect.insort(self.roster, entry)
             self.consultants = self._replay()
-        if isinstance(event, ev.ConsultantJoined):
-            known = self.joined.get(event.consultant)
-            self.joined[event.consultant] = event.at if known is None else min(known, event.at)
+
+    def joined_at(self, consultant: str) -> dt.datetime | None:
+        """When the consultant joins, in replay order (None: in `base`, or never)."""
+        return next((when for when, _, event in self.roster
+                     if isinstance(event, ev.ConsultantJoined) and event.consultant == consultant), None)
 
     def roster_at(self, at: dt.datetime) -> Roster:
         """The roster as replay reaches `at` (with every event at `at` recorded so far)."""
@@ -88,7 +89,7 @@ class TeamCatalog:
         """Who holds `seat` at `at` or at any later change of the roster (None: free from `at` on)."""
         if not self.roster or at >= self.roster[-1][0]:
             return self.seat_holder(seat)
-        out = _copy(self.base)
+        out = copy_roster(self.base)
         reached = False
         for when, _, event in self.roster:
             if when > at and not reached:
@@ -101,7 +102,7 @@ class TeamCatalog:
         return None if reached else self.seat_holder(seat, out)
 
     def _replay(self, until: dt.datetime | None = None) -> Roster:
-        out = _copy(self.base)
+        out = copy_roster(self.base)
         for when, _, event in self.roster:
             if until is not None and when > until:
                 break
@@ -119,7 +120,7 @@ def _adjacent(order: list[str], a: str, b: str) -> bool:
     return abs(order.index(a) - order.index(b)) == 1
 
 
-def _copy(roster: Roster) -> Roster:
+def copy_roster(roster: Roster) -> Roster:
     return {name: Consultant(c.seat, c.left) for name, c in roster.items()}
 
 
@@ -372,7 +373,7 @@ def _consultants(team: TeamCatalog, at: dt.datetime | None = None, **refs: str |
             continue
         roster = team.roster_at(at) if roster is None else roster
         if name not in roster:
-            joined = team.joined.get(name)
+            joined = team.joined_at(name)
             when = f"joins only at {joined.isoformat()}" if joined is not None else "had not joined then"
             problems.append((key, f"consultant {name!r} {when}; "
                                   f"expected a consultant who had joined by {at.isoformat()}"))
