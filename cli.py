@@ -26,11 +26,48 @@ class LedgerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LedgerError as error:
-            click.echo(f"ledger: {error}", err=True)
+            say(str(error))
             ctx.exit(error.exit_code)
+        except click.ClickException as error:  # a subcommand's usage error
+            _usage(error)
         except BrokenPipeError:  # e.g. `ledger export ... | head`
             sys.stderr.close()
             ctx.exit(1)
+
+    def make_context(self, info_name: str | None, args: list[str], *rest: Any, **kwargs: Any) -> click.Context:
+        for number, arg in enumerate(args, 1):
+            if any("\ud800" <= ch <= "\udfff" for ch in arg):  # bytes that were not UTF-8
+                say(f"argument {number} is not valid UTF-8 text; expected UTF-8 (e.g. LANG=zh_CN.UTF-8)")
+                raise click.exceptions.Exit(2)
+        try:
+            return super().make_context(info_name, args, *rest, **kwargs)
+        except click.ClickException as error:  # the group's own usage error
+            _usage(error)
+
+
+def _usage(error: click.ClickException) -> None:
+    """click's own usage errors (a bad option, a value of the wrong type) as one line like every
+    other error, with click's exit status (2)."""
+    where = error.ctx.command_path if isinstance(error, click.UsageError) and error.ctx else "ledger"
+    hint = f" (see '{where} -h')" if isinstance(error, click.UsageError) else ""
+    say(" ".join(error.format_message().split()) + hint)
+    raise click.exceptions.Exit(error.exit_code)
+
+
+# What one line of an error may hold: longer lines are cut (an echoed value can be megabytes).
+MESSAGE_LIMIT = 500
+
+
+def say(message: str) -> None:
+    """An error on standard error, `ledger: ` first: each line cut to MESSAGE_LIMIT characters
+    and phone-like runs of digits masked to their last 4 (never a phone number in clear)."""
+    from ledger.phone import mask_numbers
+
+    def line(text: str) -> str:
+        text = mask_numbers(text)
+        return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 3] + "..."
+
+    click.echo("\n".join(line(text) for text in f"ledger: {message}".splitlines()), err=True)
 
 
 @click.group(cls=LedgerGroup, context_settings=CONTEXT)
@@ -51,16 +88,15 @@ def main() -> None:
 # -- shared options ------------------------------------------------------------------------------
 
 
-def parse_time(text: str) -> dt.datetime:
-    """An ISO 8601 time with a UTC offset; `InputError` otherwise."""
+def parse_time(text: str, *, offset: bool = True) -> dt.datetime:
+    """An ISO 8601 time with a UTC offset (without one when `offset` is False: read later in the
+    team's zone) inside the ledger's range (`ledger.events.TIME_RANGE`); `InputError` otherwise."""
+    from ledger.events import parse_time_text
+
     try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"expected an ISO 8601 time with a UTC offset, like "
-                         f"2026-11-02T09:00:00+08:00, got {text!r}") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InputError(f"expected a UTC offset (e.g. +08:00) in {text!r}")
-    return moment
+        return parse_time_text(text.strip(), offset=offset)
+    except ValueError as error:
+        raise InputError(str(error)) from None
 
 
 def _time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
@@ -231,10 +267,9 @@ def _event_time(ctx: click.Context, param: click.Parameter, value: str | None) -
     if value is None:
         return None
     try:
-        return dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO 8601 time like 2026-11-02T09:00:00+08:00, got {value!r}",
-                                 ctx=ctx, param=param) from None
+        return parse_time(value, offset=False)
+    except InputError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 def _completion_state(ctx: click.Context):
@@ -508,8 +543,11 @@ def penalize_command(opts: StoreOptions, consultant: str, suspend: bool, skip_tu
     take = of = None
     if throttle:
         k, sep, n = throttle.partition("/")
-        if not sep or not k.strip().isdigit() or not n.strip().isdigit():
-            raise InputError(f"--throttle: expected K/N like 1/2, got {throttle!r}")
+        if not sep or not k.strip().isascii() or not n.strip().isascii() \
+                or not k.strip().isdigit() or not n.strip().isdigit():
+            from ledger.events import shown
+
+            raise InputError(f"--throttle: expected K/N like 1/2, got {shown(throttle)}")
         take, of = int(k), int(n)
     kind = "suspend" if suspend else "skip" if skip_turns else "throttle"
     names = [c.strip() for c in channels.split(",") if c.strip()]
@@ -1140,10 +1178,12 @@ def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
 
 
 def _date(text: str, option: str) -> dt.date:
+    from ledger.events import parse_date_text
+
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
+        return parse_date_text(text)
+    except ValueError as error:
+        raise InputError(f"{option}: {error}") from None
 
 
 @main.command("sanctions")
@@ -1263,7 +1303,13 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
     """
     from projections.commission import statement_rows, statements
 
-    first = _date(month + "-01", "--month") if len(month) == 7 else _date(month, "--month")
+    from ledger.events import parse_month_text
+
+    try:
+        parse_month_text(month)
+    except ValueError as error:
+        raise InputError(f"--month: {error}") from None
+    first = _date(month + "-01", "--month")
     following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     if opts.json and len(month) == 7:  # the persisted model when current (issue 6), else the fold
         from commands.read_models import commission_text

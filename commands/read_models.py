@@ -107,7 +107,9 @@ def maintain(store: Store, team: str, gen: int | None = None, *, attempts: int =
         g = found[0]
         if g.position >= head:
             return g
-        start = None if g.position == 0 else M.first_unfolded_at(store, team, g.position)
+        # a link re-decides leads before its own `at` (R-ID-1): the models are folded anew
+        start = None if g.position == 0 or M.relinked_since(store, team, g.position) \
+            else M.first_unfolded_at(store, team, g.position)
         models = compute(store, team, start, head, covered=g.horizon)
         try:
             M.write(store, team, g.gen, models, g.position)
@@ -128,6 +130,8 @@ def maintain_after(store: Store, team: str, state: engine.TeamState, stored: lis
         g = M.live(store, team)
         if g is None or g.position != head:
             return False
+        if any(r.event.type in ("CustomersLinked", "CustomersUnlinked") for r in stored):
+            return False  # it re-decides earlier leads (R-ID-1): `maintain` folds anew
         at_us = to_micros(stored[0].event.at)
         if store._rows("SELECT 1 FROM ledger_model_seats WHERE team = ? AND gen = ? AND valid_from_us = ?",
                        (team, g.gen, at_us)):
@@ -143,14 +147,14 @@ def maintain_after(store: Store, team: str, state: engine.TeamState, stored: lis
 
 
 def maintain_quietly(store: Store, teams) -> None:
-    """`maintain` after an append: the events are stored whatever happens here; a model left
-    behind is caught up by the next append or `ledger rebuild`, and never read meanwhile."""
-    from ledger.errors import LedgerError
-
+    """`maintain` after an append: the events are stored whatever happens here, so nothing
+    raised here may reach the user as a failure of the append (a traceback, or exit 1 with the
+    events committed). A model left behind is never read, and the next command on the team
+    brings it up to date (`current`)."""
     for team in teams:
         try:
             maintain(store, team)
-        except LedgerError:
+        except Exception:
             pass
 
 
@@ -168,8 +172,22 @@ def current(store: Store, team: str) -> M.Generation | None:
     return g
 
 
-def owner_text(store: Store, team: str, lead: str, at: dt.datetime) -> str | None:
+def caught_up(store: Store, team: str) -> M.Generation | None:
+    """`current`, after bringing a model left behind (a writer killed between its commit and
+    its `maintain`, or before the model's first build) up to date: the next query on the team
+    repairs it. None when that fails too: the caller folds."""
     g = current(store, team)
+    if g is None:
+        try:
+            maintain(store, team)
+        except Exception:
+            return None
+        g = current(store, team)
+    return g
+
+
+def owner_text(store: Store, team: str, lead: str, at: dt.datetime) -> str | None:
+    g = caught_up(store, team)
     if g is None or g.horizon is None or at > g.horizon:
         return None
     text = M.owner_answer(store, team, g.gen, lead, at)
@@ -182,7 +200,7 @@ def owner_text(store: Store, team: str, lead: str, at: dt.datetime) -> str | Non
 def turns_text(store: Store, team: str, first: dt.date, last: dt.date) -> str | None:
     from projections.models import dumps, turns_answer
 
-    g = current(store, team)
+    g = caught_up(store, team)
     if g is None or g.horizon is None:
         return None
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), ZoneInfo(g.tz))
@@ -193,7 +211,7 @@ def turns_text(store: Store, team: str, first: dt.date, last: dt.date) -> str | 
 
 
 def commission_text(store: Store, team: str, month: str) -> str | None:
-    g = current(store, team)
+    g = caught_up(store, team)
     if g is None:
         return None
     year, number = int(month[:4]), int(month[5:7])

@@ -54,9 +54,25 @@ def select_teams(all_teams: list[str], teams: tuple[str, ...] | list[str] = (),
     return chosen
 
 
-def pause(phase: str) -> None:
-    """Stop here, forever, when LEDGER_REBUILD_PAUSE_AT names this phase (crash tests)."""
-    if os.environ.get(PAUSE_ENV) == phase:
+def page_size() -> int:
+    """Events read per page: LEDGER_REBUILD_PAGE, or `read_models.PAGE`; `InputError` (exit 2)
+    for anything but a whole number from 1 to 1,000,000."""
+    from ledger.errors import InputError
+
+    text = os.environ.get(PAGE_ENV)
+    if not text:
+        return read_models.PAGE
+    if not (text.strip().isascii() and text.strip().isdigit() and 1 <= int(text) <= 1_000_000):
+        from ledger.events import shown
+
+        raise InputError(f"{PAGE_ENV}: expected a whole number of events from 1 to 1,000,000, got {shown(text)}")
+    return int(text)
+
+
+def pause(phase: str, env: str = PAUSE_ENV) -> None:
+    """Stop here, forever, when the variable `env` (LEDGER_REBUILD_PAUSE_AT) names this phase
+    (crash tests)."""
+    if os.environ.get(env) == phase:
         print(f"paused at {phase}", file=sys.stderr, flush=True)
         while True:
             time.sleep(3600)
@@ -82,6 +98,7 @@ def process_team(store: Store, team: str, *, swap: bool,
 def _process_team(store: Store, team: str, *, swap: bool, progress: Callable[[int], None] | None) -> TeamResult:
     started = time.perf_counter()
     M.ensure_tables(store)
+    read_models.maintain(store, team)  # a live model left behind (or never built) by a killed writer
     for g in M.generations(store, team):
         if not g.live:
             M.clear_generation(store, team, g.gen)
@@ -100,7 +117,7 @@ def _process_team(store: Store, team: str, *, swap: bool, progress: Callable[[in
         if progress is not None:
             progress(n)
 
-    page = int(os.environ.get(PAGE_ENV) or read_models.PAGE)
+    page = page_size()
     models = read_models.compute(store, team, None, head, page=page, keep_checkpoint=False, progress=tick)
     M.write(store, team, shadow, models, 0, pause=pause)
     pause("written")
@@ -281,6 +298,7 @@ def run(url: str, teams: list[str], *, swap: bool, jobs: int = 1,
     """Rebuild or verify `teams` of the store at `url`, `jobs` teams at a time."""
     started = time.perf_counter()
     results: list[dict] = []
+    page_size()  # a bad LEDGER_REBUILD_PAGE is refused before anything is read
     if on_start is not None:
         with open_store(url) as store:
             on_start(sum(store.head(team) for team in teams))
@@ -289,36 +307,60 @@ def run(url: str, teams: list[str], *, swap: bool, jobs: int = 1,
             for team in teams:
                 results.append(asdict(process_team(store, team, swap=swap, progress=on_progress)))
     else:
-        import multiprocessing
-        import queue as queues
-
-        ctx = multiprocessing.get_context("spawn")
-        progress_queue = ctx.Queue()
-        with ctx.Pool(min(jobs, len(teams)), initializer=_init_worker, initargs=(progress_queue,)) as pool:
-            pending = pool.map_async(_worker, [(url, team, swap) for team in teams], chunksize=1)
-            while True:
-                try:
-                    n = progress_queue.get(timeout=0.2)
-                    if on_progress is not None:
-                        on_progress(n)
-                    continue
-                except queues.Empty:
-                    pass
-                if pending.ready():
-                    break
-            results = pending.get()
-            while True:
-                try:
-                    n = progress_queue.get_nowait()
-                except queues.Empty:
-                    break
-                if on_progress is not None:
-                    on_progress(n)
+        results = _run_pool(url, teams, swap=swap, jobs=jobs, on_progress=on_progress)
     seconds = time.perf_counter() - started
     drift = [d for r in results for d in r["drift"]]
     return Summary(teams=[r["team"] for r in results], events=sum(r["events"] for r in results),
                    seconds=seconds, drift=drift, swapped=[r["team"] for r in results if r["swapped"]],
                    results=results)
+
+
+def _run_pool(url: str, teams: list[str], *, swap: bool, jobs: int,
+              on_progress: Callable[[int], None] | None) -> list[dict]:
+    """The teams in `jobs` spawned processes. A worker that dies (killed, out of memory) fails
+    the run with `StoreError` (exit 1) instead of waiting for it forever: the pool is broken,
+    the other workers are stopped, and the teams not finished keep their live models (only a
+    finished team's swap changes them, atomically)."""
+    import multiprocessing
+    import queue as queues
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ledger.errors import StoreError
+
+    ctx = multiprocessing.get_context("spawn")
+    progress_queue = ctx.Queue()
+
+    def drain(block: bool) -> None:
+        while True:
+            try:
+                n = progress_queue.get(timeout=0.2) if block else progress_queue.get_nowait()
+            except queues.Empty:
+                return
+            if on_progress is not None:
+                on_progress(n)
+            block = False
+
+    done: dict[str, dict] = {}
+    with ProcessPoolExecutor(min(jobs, len(teams)), mp_context=ctx, initializer=_init_worker,
+                             initargs=(progress_queue,)) as pool:
+        pending = {pool.submit(_worker, (url, team, swap)): team for team in teams}
+        try:
+            while pending:
+                drain(block=True)
+                finished, _ = wait(pending, timeout=0, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done[pending.pop(future)] = future.result()
+        except BrokenProcessPool:
+            for future in pending:
+                future.cancel()
+            left = ", ".join(team for team in teams if team not in done)
+            raise StoreError(f"a worker process died (killed or out of memory) before it finished "
+                             f"team(s) {left}; their live read models are untouched"
+                             f"{' (finished: ' + ', '.join(done) + ')' if done else ''}; run again, "
+                             "or with --jobs 1 to use less memory") from None
+        drain(block=False)
+    return [done[team] for team in teams]
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:

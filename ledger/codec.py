@@ -278,10 +278,12 @@ def _check_text(limit: int) -> Callable[[Any], Any]:
     return check
 
 
-def _check_seat(value: Any) -> Any:
-    if type(value) is not int:
-        raise _Fallback
-    return value
+def _check_int(low: int, high: int) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if type(value) is not int or not low <= value <= high:
+            raise _Fallback
+        return value
+    return check
 
 
 def _check_flag(value: Any) -> Any:
@@ -308,7 +310,7 @@ def _validator(info: Any) -> Callable[[Any], Any]:
         metadata = list(annotation.__metadata__)
         annotation = typing.get_args(annotation)[0]
     funcs = [m.func for m in metadata if type(m).__name__ == "BeforeValidator"]
-    constraints = {name: getattr(m, name) for m in metadata for name in ("pattern", "max_length", "min_length", "ge")
+    constraints = {name: getattr(m, name) for m in metadata for name in ("pattern", "max_length", "min_length", "ge", "le")
                    if getattr(m, name, None) is not None}
     if funcs == [_ev._strict_str] and annotation is str:
         if constraints == {"pattern": _ev.ID_PATTERN}:
@@ -317,7 +319,11 @@ def _validator(info: Any) -> Callable[[Any], Any]:
             return _check_text(2000)
         if constraints == {"min_length": 1, "max_length": 80}:
             return _check_text(80)
+    if funcs == [_ev._strict_int] and annotation is int and constraints.keys() == {"ge", "le"}:
+        return _check_int(constraints["ge"], constraints["le"])
     if not constraints and len(funcs) == 1:
+        if funcs[0] is _ev._phone and annotation is str:
+            return _ev._phone
         if funcs[0] is _ev._aware_time and annotation is dt.datetime:
             return _ev._aware_time
         if funcs[0] is _ev._iso_date and annotation is dt.date:
@@ -326,8 +332,6 @@ def _validator(info: Any) -> Callable[[Any], Any]:
             return _ev._month
         if funcs[0] is _ev._amount and annotation is Decimal:
             return _ev._amount
-        if funcs[0] is _ev._strict_int and annotation is int:
-            return _check_seat
         if funcs[0] is _ev._strict_bool and annotation is bool:
             return _check_flag
     raise TypeError(f"no fast check for {info!r}")

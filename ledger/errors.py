@@ -20,8 +20,15 @@ class LineError(InputError):
     def __init__(self, problems: list[tuple[int, str, str]], source: str = "input"):
         self.problems = problems
         self.source = source
-        shown = "\n".join(f"{source}:{line}: {key}: {message}" for line, key, message in problems)
-        super().__init__(f"{len(problems)} bad line(s), nothing stored:\n{shown}")
+        shown = "\n".join(f"{source}:{line}: {key}: {message}" for line, key, message in problems[:SHOWN])
+        if len(problems) == 1:  # one line, like every other error
+            super().__init__(f"{shown} (nothing stored)")
+            return
+        more = f"\n... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+        super().__init__(f"{len(problems)} bad line(s), nothing stored:\n{shown}{more}")
+
+
+SHOWN = 100  # problems of a bad file listed in the message (the first ones, by line)
 
 
 class UnknownTeam(InputError):

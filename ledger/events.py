@@ -7,7 +7,8 @@ unknown keys.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
@@ -24,7 +25,11 @@ from pydantic import (
     model_validator,
 )
 
+from .phone import mask, mask_numbers, normalize
+
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+MAX_SEAT = 99_999  # R-RO-1 seat numbers: 0 to this
+MAX_COUNT = 10_000  # turns to skip, K of N in a throttle: 1 to this
 
 
 class Channel(str, Enum):
@@ -82,86 +87,200 @@ class Preset(str, Enum):
     fitness = "fitness"
 
 
+# Every time and date the ledger takes lies in these years (as written, in its own offset): a
+# wider range lets one mistyped event overflow the calendar (a month after 9999-12) and poison
+# the team's replay. Offsets are whole minutes up to 14 hours, as real zones have.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+MAX_OFFSET = dt.timedelta(hours=14)
+TIME_RANGE = f"{FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31"
+_TIME_TEXT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?)?"
+    r"(?P<offset>Z|[+-][0-9]{2}:[0-9]{2})?")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}")
+_AMOUNT_TEXT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_INT = 2**63 - 1  # what the store's JSON (orjson) and PostgreSQL's bigint hold
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A bad value as an error message echoes it: its repr cut to `limit` characters and runs
+    of 7 or more digits masked to their last 4 (a phone number is personal data)."""
+    text = repr(value) if not isinstance(value, (int, Decimal)) or isinstance(value, bool) else str(value)
+    if len(text) > limit:
+        text = text[:limit] + f"... ({len(text)} characters)"
+    if sum(ch.isdigit() for ch in text) >= MIN_PHONE_DIGITS and not _TIME_SHAPED.fullmatch(text.strip("'\"")):
+        # it may hold a phone number, whatever its separators: all digits but the last 4 masked
+        last = [i for i, ch in enumerate(text) if ch.isdigit()][-4]
+        return "".join("*" if ch.isdigit() and i < last else ch for i, ch in enumerate(text))
+    return mask_digits(text)
+
+
+_TIME_SHAPED = re.compile(r"[0-9]{4}-[0-9]{2}(?:-[0-9]{2}(?:[T ][0-9:.]*(?:Z|[+-][0-9:]*)?)?)?(?:\.\.\. .*)?")
+
+
+def mask_digits(text: str) -> str:
+    """Phone-like runs of digits masked to their last 4: what an error message may echo."""
+    return mask_numbers(text)
+
+
+def check_moment(moment: dt.datetime, what: Any = None) -> dt.datetime:
+    """An aware time inside the ledger's range (FIRST_YEAR..LAST_YEAR as written) with an offset
+    of whole minutes within 14 hours; ValueError otherwise."""
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError(f"expected a UTC offset (e.g. +08:00) in {shown(what or moment.isoformat())}")
+    if not -MAX_OFFSET <= offset <= MAX_OFFSET or offset.seconds % 60 or offset.microseconds:
+        raise ValueError(f"expected a UTC offset of whole minutes within ±14:00, got {shown(what or moment.isoformat())}")
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"expected a time from {TIME_RANGE}, got {shown(what or moment.isoformat())}")
+    return moment
+
+
+def parse_time_text(text: str, *, offset: bool = True) -> dt.datetime:
+    """`YYYY-MM-DDTHH:MM[:SS[.ffffff]]` with `Z` or `±HH:MM` (without an offset only when
+    `offset` is False: a naive time, read later in the team's zone), inside the ledger's range."""
+    match = _TIME_TEXT.fullmatch(text)
+    if match is None or (offset and match["offset"] is None):
+        raise ValueError(f"expected an ISO 8601 time with a UTC offset, like 2026-11-02T09:00:00+08:00, "
+                         f"got {shown(text)}")
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected a real date and time (ISO 8601), got {shown(text)}") from None
+    if parsed.tzinfo is None:
+        if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+            raise ValueError(f"expected a time from {TIME_RANGE}, got {shown(text)}")
+        return parsed
+    return check_moment(parsed, text)
+
+
 def _aware_time(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, str):
+        return check_moment(value)
+    if isinstance(value, str):
+        return parse_time_text(value)
+    raise ValueError(f"expected an ISO 8601 time string with a UTC offset, got {shown(value)}")
+
+
+def check_date(day: dt.date, what: Any = None) -> dt.date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"expected a date from {TIME_RANGE}, got {shown(what or day.isoformat())}")
+    return day
+
+
+def parse_date_text(text: str) -> dt.date:
+    """`YYYY-MM-DD` inside the ledger's range; ValueError otherwise."""
+    if isinstance(text, str) and _DATE_TEXT.fullmatch(text):
         try:
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"expected an ISO 8601 time with a UTC offset, got {value!r}") from None
-    else:
-        raise ValueError(f"expected an ISO 8601 time string with a UTC offset, got {value!r}")
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError(f"expected a UTC offset (e.g. +08:00) in {value!r}")
-    return parsed
+            return check_date(dt.date.fromisoformat(text), text)
+        except ValueError as error:
+            if "from" in str(error):
+                raise
+    raise ValueError(f"expected a date YYYY-MM-DD, got {shown(text)}")
+
+
+def parse_month_text(text: str) -> str:
+    """`YYYY-MM` inside the ledger's range; ValueError otherwise."""
+    if isinstance(text, str) and _MONTH_TEXT.fullmatch(text) and 1 <= int(text[5:]) <= 12:
+        check_date(dt.date(int(text[:4]), int(text[5:]), 1), text)
+        return text
+    raise ValueError(f"expected a month YYYY-MM, got {shown(text)}")
 
 
 def _iso_date(value: Any) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+        return check_date(value)
+    return parse_date_text(value)
 
 
 def _month(value: Any) -> str:
-    if isinstance(value, str) and len(value) == 7:
-        try:
-            dt.date.fromisoformat(value + "-01")
-            return value
-        except ValueError:
-            pass
-    raise ValueError(f"expected a month YYYY-MM, got {value!r}")
+    return parse_month_text(value)
 
 
 MAX_AMOUNT = Decimal(10) ** 15  # well inside Decimal's default 28-digit precision at two places
 
 
 def _amount(value: Any) -> Decimal:
-    """R-MO-1: decimal yuan, at most two places; strings or exact numbers, never floats."""
+    """R-MO-1: non-negative decimal yuan, at most two places, written plainly (digits, an
+    optional point and one or two decimals: `"12000.00"`, `"12000"`): no sign, exponent,
+    separator, space or non-ASCII digit. JSON numbers are read from their text (never as
+    floats) and bound alike."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError(f"expected an amount as a decimal string like \"12000.00\", got {value!r}")
-    if isinstance(value, (int, Decimal)):
-        number = Decimal(value)
+        raise ValueError(f"expected an amount as a decimal string like \"12000.00\", got {shown(value)}")
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, Decimal):
+        text = str(value)  # a JSON number as written (parse_float=Decimal keeps its digits)
     elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"expected a decimal amount like \"12000.00\", got {value!r}") from None
+        text = value
     else:
-        raise ValueError(f"expected a decimal amount like \"12000.00\", got {value!r}")
-    if not number.is_finite():
-        raise ValueError(f"expected a finite amount, got {value!r}")
-    if abs(number) >= MAX_AMOUNT:
-        raise ValueError(f"expected an amount below {MAX_AMOUNT:,} yuan, got {value!r}")
-    if number != number.quantize(Decimal("0.01")):
-        raise ValueError(f"expected at most two decimal places (fen), got {value!r}")
-    if number < 0:
-        raise ValueError(f"expected a non-negative amount, got {value!r}")
+        raise ValueError(f"expected a decimal amount like \"12000.00\", got {shown(value)}")
+    if len(text) > 40 or _AMOUNT_TEXT.fullmatch(text) and len(text.split(".")[0]) > 15:
+        raise ValueError(f"expected an amount below {MAX_AMOUNT:,} yuan, got {shown(value)}")
+    if _AMOUNT_TEXT.fullmatch(text) is None:
+        if text.startswith("-"):
+            raise ValueError(f"expected a non-negative amount, got {shown(value)}")
+        if _AMOUNT_TEXT.fullmatch(text.split(".")[0]) and "." in text and text.split(".")[1].isdigit():
+            raise ValueError(f"expected at most two decimal places (fen), got {shown(value)}")
+        raise ValueError(f"expected a decimal amount like \"12000.00\" (digits, at most two decimals), "
+                         f"got {shown(value)}")
+    number = Decimal(text)
+    if number >= MAX_AMOUNT:
+        raise ValueError(f"expected an amount below {MAX_AMOUNT:,} yuan, got {shown(value)}")
     return number.quantize(Decimal("0.01"))
 
 
 def _strict_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, Decimal) and value == value.to_integral_value():
+        if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value() \
+                and abs(value) <= MAX_INT:
             return int(value)
-        raise ValueError(f"expected a whole number, got {value!r}")
+        raise ValueError(f"expected a whole number, got {shown(value)}")
+    if abs(value) > MAX_INT:
+        raise ValueError(f"expected a whole number of at most 19 digits, got {shown(value)}")
+    return value
+
+
+def check_text(value: str) -> str:
+    """A string the store can keep: no lone surrogate (not UTF-8, e.g. `\\ud800` or a
+    command-line byte that was not UTF-8)."""
+    if _SURROGATE.search(value):
+        raise ValueError("expected valid Unicode text (it holds a lone surrogate, e.g. \\ud800)")
     return value
 
 
 def _strict_str(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {value!r}")
+        raise ValueError(f"expected a string, got {type(value).__name__} {shown(value)}")
+    return check_text(value)
+
+
+_PHONE_TEXT = re.compile(r"[0-9 +().-]{1,80}")
+_PHONE_KEY = re.compile(r"h:[0-9a-f]{32}:[0-9]{4}")
+MIN_PHONE_DIGITS = 7
+
+
+def _phone(value: Any) -> str:
+    """R-CO-5: a phone number of digits, spaces, `+ - ( ) .` with at least 7 digits once
+    normalized (R-ID-1); or an erased number's key exactly as `export` writes it. Never echoed
+    in clear."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a phone number as a string, got {type(value).__name__} {shown(value)}")
+    if _PHONE_KEY.fullmatch(value):
+        return value
+    if _PHONE_TEXT.fullmatch(value) is None:
+        raise ValueError("expected a phone number of digits, spaces and + - ( ) . (at most 80 characters), "
+                         f"got {len(value)} characters ending {mask(value)[-4:] or '(no digit)'} (R-CO-5)")
+    digits = len(normalize(value))
+    if digits < MIN_PHONE_DIGITS:
+        raise ValueError(f"expected a phone number of at least {MIN_PHONE_DIGITS} digits, got {digits} (R-CO-5)")
     return value
 
 
 def _strict_bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
+        raise ValueError(f"expected true or false, got {shown(value)}")
     return value
 
 
@@ -173,12 +292,12 @@ Time = Annotated[dt.datetime, BeforeValidator(_aware_time), PlainSerializer(_tim
 Date = Annotated[dt.date, BeforeValidator(_iso_date), PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 Month = Annotated[str, BeforeValidator(_month)]
 Amount = Annotated[Decimal, BeforeValidator(_amount), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
-Count = Annotated[int, BeforeValidator(_strict_int), Field(ge=1)]
-Seat = Annotated[int, BeforeValidator(_strict_int)]
+Count = Annotated[int, BeforeValidator(_strict_int), Field(ge=1, le=MAX_COUNT)]
+Seat = Annotated[int, BeforeValidator(_strict_int), Field(ge=0, le=MAX_SEAT)]
 Flag = Annotated[bool, BeforeValidator(_strict_bool)]
 Id = Annotated[str, BeforeValidator(_strict_str), StringConstraints(pattern=ID_PATTERN)]
 Text = Annotated[str, BeforeValidator(_strict_str), StringConstraints(min_length=1, max_length=2000)]
-Phone = Annotated[str, BeforeValidator(_strict_str), StringConstraints(min_length=1, max_length=80)]
+Phone = Annotated[str, BeforeValidator(_phone)]
 
 
 class Event(BaseModel):
@@ -212,7 +331,7 @@ class PolicyAdopted(Event):
             try:
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"expected an IANA time zone like Asia/Shanghai, got {value!r}") from None
+                raise ValueError(f"expected an IANA time zone like Asia/Shanghai, got {shown(value)}") from None
         return value
 
 
@@ -325,7 +444,7 @@ class PenaltyImposed(Event):
             raise ValueError('expected at least one channel, or ["*"] for all')
         for name in value:
             if name != "*" and name not in Channel.__members__:
-                raise ValueError(f"expected channels from {sorted(Channel.__members__)} or \"*\", got {name!r}")
+                raise ValueError(f"expected channels from {sorted(Channel.__members__)} or \"*\", got {shown(name)}")
         return value
 
     @model_validator(mode="after")
@@ -459,12 +578,54 @@ def parse_event(data: Any) -> Event:
     if not isinstance(data, dict):
         raise EventProblems([("", f"expected a JSON object, got {type(data).__name__}")])
     kind = data.get("type")
-    if kind not in EVENT_TYPES:
-        raise EventProblems([("type", f"expected one of {', '.join(EVENT_TYPES)}, got {kind!r}")])
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
+        raise EventProblems([("type", f"expected one of {', '.join(EVENT_TYPES)}, got {shown(kind)}")])
+    odd = _odd_json(data)
+    if odd is not None:
+        raise EventProblems([odd])
+    # `from_`, a Python field name: the file's keys are INTERCHANGE's only (pydantic would take it)
+    named = [key for key in _NAMES_ONLY.get(kind, ()) if key in data]
+    problems = [(key, "unknown key (not in INTERCHANGE.md for this type)") for key in named]
     try:
-        return EVENT_TYPES[kind].model_validate(data)
+        event = EVENT_TYPES[kind].model_validate({k: v for k, v in data.items() if k not in named}
+                                                  if named else data)
     except ValidationError as error:
-        raise EventProblems(_problems(error)) from None
+        raise EventProblems(problems + _problems(error)) from None
+    except RecursionError:
+        raise EventProblems([("", "expected JSON nested at most a few levels deep")]) from None
+    if problems:
+        raise EventProblems(problems)
+    return event
+
+
+MAX_DEPTH = 8  # an event is an object of values; only `overrides` nests, a level or two
+
+
+def _odd_json(data: dict) -> tuple[str, str] | None:
+    """(key, problem) for what no event key can hold and the store could not keep: nesting
+    deeper than MAX_DEPTH, a whole number beyond 64 bits, a string with a lone surrogate."""
+    stack: list[tuple[str, Any, int]] = [(str(key), value, 1) for key, value in data.items()]
+    while stack:
+        key, value, depth = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return key, "expected valid Unicode text (it holds a lone surrogate, e.g. \\ud800)"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) > MAX_INT:
+                return key, f"expected a whole number of at most 19 digits, got {shown(value)}"
+        elif isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                return key, f"expected JSON nested at most {MAX_DEPTH} levels deep"
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for inner, item in items:
+                if isinstance(inner, str) and _SURROGATE.search(inner):
+                    return key, "expected valid Unicode text (a key holds a lone surrogate, e.g. \\ud800)"
+                stack.append((f"{key}.{shown(inner, 20).strip(chr(39))}", item, depth + 1))
+    return None
+
+
+_NAMES_ONLY = {kind: names for kind, cls in EVENT_TYPES.items()
+               if (names := tuple(name for name, info in cls.model_fields.items() if info.alias not in (None, name)))}
 
 
 class EventProblems(ValueError):
@@ -478,15 +639,15 @@ class EventProblems(ValueError):
 def _problems(error: ValidationError) -> list[tuple[str, str]]:
     problems = []
     for item in error.errors(include_url=False):
-        key = ".".join(str(part) for part in item["loc"]) or "(event)"
+        key = mask_digits(".".join(str(part) for part in item["loc"])[:80]) or "(event)"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "missing":
             message = "required key is missing"
         elif item["type"] == "extra_forbidden":
             message = "unknown key (not in INTERCHANGE.md for this type)"
         elif item["type"] in ("enum", "literal_error"):
-            message = f"expected {item.get('ctx', {}).get('expected', 'a documented value')}, got {item.get('input')!r}"
+            message = f"expected {item.get('ctx', {}).get('expected', 'a documented value')}, got {shown(item.get('input'))}"
         elif item["type"] == "string_pattern_mismatch":
-            message = f"expected an id matching [A-Za-z0-9_.-]{{1,64}}, got {item.get('input')!r}"
+            message = f"expected an id matching [A-Za-z0-9_.-]{{1,64}}, got {shown(item.get('input'))}"
         problems.append((key, message))
     return problems

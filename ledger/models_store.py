@@ -377,6 +377,14 @@ def iter_by_time(store: Store, team: str, after_key: Key | None = None, page: in
             return
 
 
+def relinked_since(store: Store, team: str, position: int) -> bool:
+    """Whether a link or unlink of the team was recorded after `position`: it re-decides leads
+    from the earlier lead's arrival on (R-ID-1), before its own `at`."""
+    return bool(store._rows(
+        f"SELECT 1 FROM {EVENTS_TABLE} WHERE originator_id = ? AND originator_version > ? "
+        "AND topic IN ('CustomersLinked', 'CustomersUnlinked') LIMIT 1", (store._sid(team), position)))
+
+
 def first_unfolded_at(store: Store, team: str, position: int) -> dt.datetime | None:
     """The earliest `at` of the team's events recorded after `position` (None: none)."""
     rows = store._rows("SELECT MIN(at_us) FROM ledger_index WHERE team = ? AND seq > ?", (team, position))

@@ -50,3 +50,14 @@ def mask(value: str | None) -> str:
         return "-"
     tail = value.rsplit(":", 1)[1] if is_key(value) else normalize(value)[-4:]
     return "*******" + tail
+
+
+# A run of 7 or more digits standing alone (not inside an id like L20261102-001): what a phone
+# number looks like inside a message.
+_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_])[0-9]{7,}(?![A-Za-z0-9_])")
+
+
+def mask_numbers(text: str) -> str:
+    """`text` with every phone-like run of digits masked to its last 4 (error messages echo
+    what the user gave, and a number is personal data, R-ID-2)."""
+    return _NUMBER_IN_TEXT.sub(lambda m: "*******" + m.group()[-4:], text)

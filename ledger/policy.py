@@ -12,12 +12,19 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import PolicyError
-from .events import Channel, PenaltyKind, PolicyAdopted
+from .events import MAX_AMOUNT, MAX_COUNT, Channel, PenaltyKind, PolicyAdopted, shown
+
+# Bounds of the parameters a policy may set (an override beyond them is refused on import, not
+# left to overflow the calendar or the arithmetic of a replay).
+MAX_DAYS = 3660
+Rate = Annotated[Decimal, Field(ge=0, le=1, decimal_places=6)]
+Money = Annotated[Decimal, Field(ge=0, lt=MAX_AMOUNT, decimal_places=2)]
+STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 OrderMode = Literal["seat", "ranking", "weighted"]
 Metric = Literal["contracts", "deals", "invitations", "visits"]
@@ -26,50 +33,50 @@ Metric = Literal["contracts", "deals", "invitations", "visits"]
 class WeeklySanction(BaseModel):
     """An automatic sanction decided at each week's start from the ranking window (R-SA-4/7/8)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = STRICT
 
     rule: str
     metric: Metric  # contracts / deals: every ContractSigned credited (deposits too; see projections.engine)
-    minimum: int = Field(ge=1)  # sanctioned when the window's count is below this
+    minimum: int = Field(ge=1, le=1000)  # sanctioned when the window's count is below this
     kind: PenaltyKind
     channels: tuple[Channel, ...]
-    take: int | None = None
-    of: int | None = None
+    take: int | None = Field(default=None, ge=1, le=MAX_COUNT)
+    of: int | None = Field(default=None, ge=1, le=MAX_COUNT)
 
 
 class ComplaintSanction(BaseModel):
     """R-SA-8: a verified complaint skips the consultant's next turns in some channels."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = STRICT
 
     rule: str = "R-SA-8"
-    turns: int = Field(ge=1)
+    turns: int = Field(ge=1, le=MAX_COUNT)
     channels: tuple[Channel, ...]
 
 
 class ShiftViolationSanction(BaseModel):
     """R-SA-5: taking a shift-window lead that was not yours suspends you for the next day."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = STRICT
 
     rule: str = "R-SA-5"
     channels: tuple[Channel, ...]
-    days: int = Field(default=1, ge=1)
+    days: int = Field(default=1, ge=1, le=366)
 
 
 class TierRates(BaseModel):
     """R-CM-1 rates (per mille expressed as fractions of one)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = STRICT
 
-    neither: Decimal
-    one: Decimal
-    both_within_red: Decimal
-    both_above_red: Decimal
+    neither: Rate
+    one: Rate
+    both_within_red: Rate
+    both_above_red: Rate
 
 
 class Policy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = STRICT
 
     preset: str
     timezone: str = "Asia/Shanghai"
@@ -85,13 +92,13 @@ class Policy(BaseModel):
     orders: dict[Channel, OrderMode]
     # R-RT-4
     bonus_channels: tuple[Channel, ...]
-    bonus_leads_per_turn: int = Field(default=2, ge=2)
+    bonus_leads_per_turn: int = Field(default=2, ge=2, le=100)
     # R-RT-8
-    marketing_window_days: int = Field(default=30, ge=1)
+    marketing_window_days: int = Field(default=30, ge=1, le=MAX_DAYS)
     marketing_min_weight: Fraction = Fraction(1, 10)
     # R-FU-3
     marketing_followup_hold: bool
-    marketing_followup_hours: int = Field(default=48, ge=1)
+    marketing_followup_hours: int = Field(default=48, ge=1, le=MAX_DAYS * 24)
     # R-FU-2
     followup_reassign_channels: tuple[Channel, ...]
     # R-OW-1b
@@ -104,7 +111,7 @@ class Policy(BaseModel):
     # R-OW-2a
     named_absent: Literal["named_owns", "split_half"]
     # R-ID-3
-    tracking_days: int = Field(default=30, ge=1)
+    tracking_days: int = Field(default=30, ge=1, le=MAX_DAYS)
     # R-SA-*
     weekly_sanctions: tuple[WeeklySanction, ...] = ()
     complaint_sanction: ComplaintSanction | None = None
@@ -112,19 +119,19 @@ class Policy(BaseModel):
     # R-FU-4
     list_swap: bool
     # R-FU-5
-    grade_cadence_days: dict[str, int] = Field(default_factory=lambda: {"A": 1, "B": 7, "C": 30})
+    grade_cadence_days: dict[Literal["A", "B", "C"], Annotated[int, Field(ge=1, le=MAX_DAYS)]] = Field(default_factory=lambda: {"A": 1, "B": 7, "C": 30})
     # R-CM-*
     commission: Literal["revenue_percent", "tiered", "bonuses"]
-    commission_rate: Decimal = Decimal("0.03")
+    commission_rate: Rate = Decimal("0.03")
     tier_rates: TierRates = TierRates(
         neither=Decimal("0.0018"), one=Decimal("0.0020"),
         both_within_red=Decimal("0.0023"), both_above_red=Decimal("0.0025"),
     )
-    first_deal_bonus: Decimal = Decimal("200.00")
-    top_enrolment_bonus: Decimal = Decimal("500.00")
-    referral_reward: Decimal = Decimal("300.00")
-    referral_reward_months: int = 2
-    provider_reward: Decimal = Decimal("100.00")
+    first_deal_bonus: Money = Decimal("200.00")
+    top_enrolment_bonus: Money = Decimal("500.00")
+    referral_reward: Money = Decimal("300.00")
+    referral_reward_months: int = Field(default=2, ge=0, le=120)
+    provider_reward: Money = Decimal("100.00")
 
     @field_validator("timezone")
     @classmethod
@@ -134,7 +141,7 @@ class Policy(BaseModel):
         try:
             ZoneInfo(value)
         except Exception:
-            raise ValueError(f"expected an IANA time zone, got {value!r}") from None
+            raise ValueError(f"expected an IANA time zone, got {shown(value)}") from None
         return value
 
     @field_validator("marketing_min_weight", mode="before")
@@ -143,9 +150,12 @@ class Policy(BaseModel):
         if isinstance(value, float):
             raise ValueError("expected an exact fraction like \"1/10\", not a float")
         try:
-            return Fraction(str(value))
+            weight = Fraction(str(value))
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"expected a fraction like \"1/10\", got {value!r}") from None
+            raise ValueError(f"expected a fraction like \"1/10\", got {shown(value)}") from None
+        if not 0 <= weight <= 1 or weight.denominator > 10**6:
+            raise ValueError(f"expected a fraction from 0 to 1 like \"1/10\", got {shown(value)}")
+        return weight
 
     def order(self, channel: Channel) -> OrderMode | None:
         """The channel's rotation mode; None for a channel that does not rotate (outbound)."""
@@ -185,8 +195,8 @@ def build_policy(preset: str, overrides: dict[str, Any] | None = None, timezone:
             data[key] = value
     if timezone is not None:
         data["timezone"] = timezone
-    try:
-        return Policy.model_validate(data)
+    try:  # as JSON, strictly: "09:00" is a time and 900 is not; "0.05" a rate and true is not
+        return Policy.model_validate_json(json.dumps(data, default=str))
     except ValidationError as error:
         detail = "; ".join(
             f"{'.'.join(str(p) for p in item['loc'])}: {item['msg'].removeprefix('Value error, ')}"

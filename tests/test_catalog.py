@@ -1,7 +1,9 @@
 """The import-validation fold (projections.catalog): pure, no database."""
 from __future__ import annotations
 
-from ledger.events import parse_event
+import pytest
+
+from ledger.events import EventProblems, parse_event
 from projections.catalog import Catalog
 
 
@@ -94,10 +96,15 @@ def test_lead_contract_and_penalty_ids_are_unique_within_a_team():
     assert catalog.check(e("PenaltyLifted", penalty="P")) == []
 
 
-def test_a_phone_number_without_digits_is_rejected():
-    catalog = with_roster(1)
-    assert catalog.check(e("LeadArrived", lead="L1", channel="walk_in", phone="n/a"))[0][0] == "phone"
-    assert catalog.check(e("CustomerErased", phone="---"))[0][0] == "phone"
+def test_a_phone_number_with_letters_or_too_few_digits_is_not_an_event_R_CO_5():
+    for phone in ("n/a", "139-abc", "123", "h:13955556666", "１３９１１１１２２２２"):
+        with pytest.raises(EventProblems) as refused:
+            e("LeadArrived", lead="L1", channel="walk_in", phone=phone)
+        assert refused.value.problems[0][0] == "phone" and "R-CO-5" in refused.value.problems[0][1]
+    with pytest.raises(EventProblems):
+        e("CustomerErased", phone="---")
+    for phone in ("13911112222", "+86 139-1111-2222", "(010) 6275.1234", "h:" + "0" * 32 + ":2222"):
+        assert e("LeadArrived", lead="L1", channel="walk_in", phone=phone).phone == phone
 
 
 def test_a_rejected_event_is_not_applied_so_later_lines_see_the_state_without_it():

@@ -68,7 +68,7 @@ SAMPLES = [
     {"type": "TargetSet", "team": "t", "at": "2026-01-01T09:00:00+08:00", "consultant": "c1",
      "month": "2026-01", "red": "100000.5", "green": "0"},
     {"type": "GradeConfirmed", "team": "t", "at": "2026-01-01T09:00:00+08:00", "lead": "L1", "grade": "A"},
-    {"type": "CustomerErased", "team": "t", "at": "2026-01-01T09:00:00+08:00", "phone": "k:abc"},
+    {"type": "CustomerErased", "team": "t", "at": "2026-01-01T09:00:00+08:00", "phone": "13900000002"},
 ]
 
 
