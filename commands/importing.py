@@ -21,7 +21,8 @@ from orjson import loads as _orjson_loads
 
 from ledger.errors import ConcurrencyConflict, InputError, LineError
 from ledger.codec import accept_event
-from ledger.events import MAX_DEPTH, Event, EventProblems, mask_digits, parse_event
+from ledger.events import MAX_DEPTH, Event, EventProblems, parse_event
+from ledger.phone import mask_numbers
 from ledger.store import Store
 from projections.catalog import Catalog
 
@@ -103,7 +104,7 @@ def _parsed(lines: Iterable[str]) -> Iterator[tuple[int, Event | None, list[tupl
                 error = json_error
             except RecursionError:
                 pass
-            yield number, None, [(number, "(line)", f"expected one JSON object per line: {mask_digits(str(error)[:200])}")]
+            yield number, None, [(number, "(line)", f"expected one JSON object per line: {mask_numbers(str(error)[:200])}")]
 
 
 def split_lines(text: str) -> list[str]:

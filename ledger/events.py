@@ -113,15 +113,12 @@ def shown(value: Any, limit: int = 40) -> str:
         # it may hold a phone number, whatever its separators: all digits but the last 4 masked
         last = [i for i, ch in enumerate(text) if ch.isdigit()][-4]
         return "".join("*" if ch.isdigit() and i < last else ch for i, ch in enumerate(text))
-    return mask_digits(text)
+    return mask_numbers(text)
 
 
 _TIME_SHAPED = re.compile(r"[0-9]{4}-[0-9]{2}(?:-[0-9]{2}(?:[T ][0-9:.]*(?:Z|[+-][0-9:]*)?)?)?(?:\.\.\. .*)?")
 
 
-def mask_digits(text: str) -> str:
-    """Phone-like runs of digits masked to their last 4: what an error message may echo."""
-    return mask_numbers(text)
 
 
 def check_moment(moment: dt.datetime, what: Any = None) -> dt.datetime:
@@ -639,7 +636,7 @@ class EventProblems(ValueError):
 def _problems(error: ValidationError) -> list[tuple[str, str]]:
     problems = []
     for item in error.errors(include_url=False):
-        key = mask_digits(".".join(str(part) for part in item["loc"])[:80]) or "(event)"
+        key = mask_numbers(".".join(str(part) for part in item["loc"])[:80]) or "(event)"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "missing":
             message = "required key is missing"
