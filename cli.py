@@ -187,7 +187,9 @@ def store_options(func: Callable[..., Any] | None = None, *, team_required: bool
 @click.argument("file", metavar="FILE|-")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on standard output.")
-def import_command(file: str, db: str | None, as_json: bool) -> None:
+@click.option("--allow-future", is_flag=True,
+              help="Accept events more than 5 minutes after their recording time (simulations, tests; R-CO-5).")
+def import_command(file: str, db: str | None, as_json: bool, allow_future: bool) -> None:
     """Import events from a JSON Lines FILE (or - for standard input), all or nothing.
 
     Blank lines and lines starting with # are ignored. Any bad line rejects the whole file
@@ -216,7 +218,8 @@ def import_command(file: str, db: str | None, as_json: bool) -> None:
         source, name = FileLines(file), file
 
     with StoreOptions(db, None, as_json, None).open_store() as store:
-        summary = import_file(store, source, name)
+        summary = import_file(store, source, name, now=dt.datetime.now(dt.timezone.utc),
+                              allow_future=allow_future)
     if as_json:
         import json
 

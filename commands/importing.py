@@ -8,6 +8,7 @@ the file is then validated again against the new state and retried.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import gc
 import json
 import pickle
@@ -21,10 +22,13 @@ from orjson import loads as _orjson_loads
 
 from ledger.errors import ConcurrencyConflict, InputError, LineError
 from ledger.codec import accept_event
-from ledger.events import MAX_DEPTH, Event, EventProblems, parse_event
+from ledger.events import MAX_DEPTH, EntryVoided, Event, EventProblems, parse_event
 from ledger.phone import mask_numbers
 from ledger.store import Store
+from projections import catalog as C
 from projections.catalog import Catalog
+
+from . import voiding
 
 MAX_ATTEMPTS = 5
 # `LEDGER_IMPORT_PAUSE_AT=imported` stops an import after its commit, before its read models are
@@ -156,8 +160,13 @@ class FileLines:
                 yield line[:-1] if line.endswith("\n") else line
 
 
-def import_file(store: Store, source: str | Iterable[str], source_name: str = "input") -> ImportSummary:
+def import_file(store: Store, source: str | Iterable[str], source_name: str = "input", *,
+                now: dt.datetime | None = None, allow_future: bool = False) -> ImportSummary:
     """Import one event file: all or nothing, across teams. Raises `LineError` (exit 2).
+
+    `now` is the importing clock (R-CO-1, R-CO-5: a given `recorded` may not be later, an `at`
+    not more than 5 minutes after its `recorded`; `allow_future` lifts the latter only); None:
+    the machine's clock.
 
     The file is read, validated and appended a chunk at a time inside ONE transaction that holds
     the appenders' lock from the start (`Store.import_session`): any bad line rolls it all back."""
@@ -166,7 +175,8 @@ def import_file(store: Store, source: str | Iterable[str], source_name: str = "i
     for attempt in range(1, MAX_ATTEMPTS + 1):
         lines = iter_lines(source) if isinstance(source, str) else source
         try:
-            summary, appended = _import(store, lines, source_name)
+            clock = now or dt.datetime.now(dt.timezone.utc)
+            summary, appended = _import(store, lines, source_name, Clock(clock, allow_future))
         except ConcurrencyConflict:
             if attempt == MAX_ATTEMPTS:
                 raise ConcurrencyConflict(
@@ -191,9 +201,35 @@ class _Team:
     start: int  # head before the import
     head: int  # head including this import's chunks so far
     lines: array = field(default_factory=lambda: array("q"))  # line of each appended event
+    recorded: dt.datetime | None = None  # the latest `recorded`, stored or given so far (R-CO-1)
 
 
-def _import(store: Store, lines: Iterable[str], source_name: str) -> tuple[ImportSummary, list[str]]:
+FUTURE = dt.timedelta(minutes=5)  # R-CO-5
+
+
+@dataclass(frozen=True)
+class Clock:
+    now: dt.datetime
+    allow_future: bool = False
+
+    def problems(self, event: Event, latest: dt.datetime | None) -> list[tuple[str, str]]:
+        """R-CO-1 and R-CO-5 for one event; `latest` is the team's latest `recorded` so far."""
+        shown = event.recorded.isoformat() if event.recorded is not None else None
+        if event.recorded is not None and latest is not None and event.recorded < latest:
+            return [("recorded", f"R-CO-1: expected a recording time at or after the team's latest "
+                                 f"({latest.isoformat(timespec='seconds')}), got {shown}")]
+        if event.recorded is not None and event.recorded > self.now:
+            return [("recorded", f"R-CO-1: expected a recording time not after the importing clock "
+                                 f"({self.now.isoformat(timespec='seconds')}), got {shown}")]
+        recorded = event.recorded or self.now
+        if not self.allow_future and event.at > recorded + FUTURE:
+            return [("at", f"R-CO-5: expected a time at most 5 minutes after it was recorded "
+                           f"({recorded.isoformat(timespec='seconds')}), got {event.at.isoformat()}; "
+                           "`ledger import --allow-future` accepts it (simulations, tests)")]
+        return []
+
+
+def _import(store: Store, lines: Iterable[str], source_name: str, clock: Clock) -> tuple[ImportSummary, list[str]]:
     summary = ImportSummary(source_name)
     problems: list[tuple[int, str, str]] = []
     catalog = Catalog()
@@ -218,9 +254,9 @@ def _import(store: Store, lines: Iterable[str], source_name: str) -> tuple[Impor
                     events.append((number, event))
                     if event.team not in teams:
                         head = _load_catalog(session, catalog, event.team)
-                        teams[event.team] = _Team(head, head)
+                        teams[event.team] = _Team(head, head, recorded=session.latest_recorded(event.team))
                 if events:
-                    _check_chunk(session, store, catalog, teams, events, seen, problems, appended, summary)
+                    _check_chunk(session, store, catalog, teams, events, seen, problems, appended, summary, clock)
             if problems:
                 raise LineError(sorted(problems, key=lambda p: p[0]), source_name)  # rolls back
             summary.heads = {team: t.start for team, t in teams.items()}
@@ -241,8 +277,12 @@ def _import(store: Store, lines: Iterable[str], source_name: str) -> tuple[Impor
 
 def _check_chunk(session, store: Store, catalog: Catalog, teams: dict[str, _Team],
                  events: list[tuple[int, Event]], seen: dict, problems: list, appended: dict,
-                 summary: ImportSummary) -> None:
-    """Check one chunk's events in file order against the state so far, then append the good ones."""
+                 summary: ImportSummary, clock: Clock) -> None:
+    """Check one chunk's events in file order against the state so far, then append the good ones.
+
+    A void (R-CO-2) is checked against everything before it, the chunk's earlier lines included:
+    those are appended first, then the void, and the team's catalog is read anew without the
+    voided event (a void is rare; R-CO-3 needs the whole history)."""
     wanted: dict[str, list[str]] = {}
     for _, event in events:
         if event.id is not None:
@@ -251,6 +291,17 @@ def _check_chunk(session, store: Store, catalog: Catalog, teams: dict[str, _Team
              if teams[team].head > 0}  # a team with no events yet has no ids
     batches: dict[str, tuple[int, list[Event]]] = {}
     local: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        heads = session.append(batches)
+        for team, (_, items) in batches.items():
+            teams[team].head = heads[team]
+            appended[team] = appended.get(team, 0) + len(items)
+        batches.clear()
+        for key in local:  # appended: found by find_ids from now on
+            del seen[key]
+        local.clear()
+
     for number, event in events:
         team = event.team
         if event.id is not None:
@@ -276,10 +327,14 @@ def _check_chunk(session, store: Store, catalog: Catalog, teams: dict[str, _Team
                                                "with different content; expected a new id"))
                 continue
             seen[(team, event.id)] = (number, canonical)
-        found = catalog.check(event)
+        found = clock.problems(event, teams[team].recorded) or catalog.check(event)
+        if isinstance(event, EntryVoided) and not found:
+            flush()
+            found = voiding.problems(session, team, event)
         if found:
             problems.extend((number, key, message) for key, message in found)
             continue
+        teams[team].recorded = event.recorded or max(clock.now, teams[team].recorded or clock.now)
         if event.id is not None:
             local.append((team, event.id))
         batch = batches.get(team)
@@ -287,12 +342,12 @@ def _check_chunk(session, store: Store, catalog: Catalog, teams: dict[str, _Team
             batch = batches[team] = (teams[team].head, [])
         batch[1].append(event)
         teams[team].lines.append(number)
-    heads = session.append(batches)
-    for team, (_, items) in batches.items():
-        teams[team].head = heads[team]
-        appended[team] = appended.get(team, 0) + len(items)
-    for key in local:  # appended: found by find_ids from now on
-        del seen[key]
+        if isinstance(event, EntryVoided):
+            flush()
+            catalog.teams.pop(team, None)
+            _load_catalog(session, catalog, team)
+
+    flush()
 
 
 # Keep the catalog once this many events were read past the kept one.
@@ -309,7 +364,7 @@ def _load_catalog(session, catalog: Catalog, team: str) -> int:
             after = kept[0]
             catalog.teams[team] = kept_catalog
     history = session.read(team, after_seq=after)
-    catalog.load(recorded.event for recorded in history)
+    C.load_unvoided(catalog, history, session.voided(team))
     head = history[-1].seq if history else after
     if len(history) >= CATALOG_EVERY:
         session.put_catalog(team, head, pickle.dumps(catalog.team(team), protocol=pickle.HIGHEST_PROTOCOL))

@@ -261,7 +261,7 @@ _ID = _re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _PLAIN_JSON = (str, int, bool, type(None))
 
 # Types with list/dict keys, aliases or field validators: always through pydantic.
-_SLOW_PARSE = frozenset({"PolicyAdopted", "PenaltyImposed"})
+_SLOW_PARSE = frozenset({"PolicyAdopted", "PenaltyImposed", "EntryVoided"})
 
 
 def _check_id(value: Any) -> Any:

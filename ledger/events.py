@@ -307,6 +307,9 @@ class Event(BaseModel):
     at: Time
     id: Id | None = None
     by: Text | None = None
+    # When the ledger learned it (R-CO-1): given by an import (an export writes it), else the
+    # store's clock. Never part of the stored content: the store keeps it beside the event.
+    recorded: Time | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The interchange form: optional keys left out when unset."""
@@ -543,6 +546,18 @@ class CustomerErased(Event):
     phone: Phone
 
 
+VOID_REF = r"^(#[1-9][0-9]{0,17}|[A-Za-z0-9_.-]{1,64})$"
+
+
+class EntryVoided(Event):
+    """R-CO-2: a supervisor voids an event entered in error, by its `id` or `#N` (its recording
+    number in the team's stream). Replay treats the voided event as never having happened."""
+
+    type: Literal["EntryVoided"] = "EntryVoided"
+    event: Annotated[str, BeforeValidator(_strict_str), StringConstraints(pattern=VOID_REF)]
+    reason: Text
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.model_fields["type"].default: cls
     for cls in (
@@ -550,7 +565,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PresenceChanged, LeadArrived, FollowUpLogged, ClaimMade, RulingMade, CustomersLinked,
         CustomersUnlinked, PenaltyImposed, PenaltyLifted, InvitationRecorded, VisitRecorded,
         ComplaintVerified, GradeProposed, GradeConfirmed, ContractSigned, PaymentReceived,
-        LoanDisbursed, ContractRefunded, ContractCancelled, TargetSet, CustomerErased,
+        LoanDisbursed, ContractRefunded, ContractCancelled, TargetSet, CustomerErased, EntryVoided,
     )
 }
 
@@ -644,6 +659,8 @@ def _problems(error: ValidationError) -> list[tuple[str, str]]:
             message = "unknown key (not in INTERCHANGE.md for this type)"
         elif item["type"] in ("enum", "literal_error"):
             message = f"expected {item.get('ctx', {}).get('expected', 'a documented value')}, got {shown(item.get('input'))}"
+        elif item["type"] == "string_pattern_mismatch" and key == "event":
+            message = f"expected an event id or #N (its recording number), got {shown(item.get('input'))}"
         elif item["type"] == "string_pattern_mismatch":
             message = f"expected an id matching [A-Za-z0-9_.-]{{1,64}}, got {shown(item.get('input'))}"
         problems.append((key, message))

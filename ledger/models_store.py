@@ -371,7 +371,7 @@ def iter_by_time(store: Store, team: str, after_key: Key | None = None, page: in
                                (sid, team, at_us, at_us, seq, page))
         if not rows:
             return
-        yield [Recorded(s, decode_event(topic, bytes(state))) for _, s, topic, state in rows]
+        yield store.unvoided(team, [Recorded(s, decode_event(topic, bytes(state))) for _, s, topic, state in rows])
         at_us, seq = rows[-1][0], rows[-1][1]
         if len(rows) < page:
             return

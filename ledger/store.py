@@ -9,7 +9,12 @@ the store raises as `ConcurrencyConflict` with nothing written.
 Side tables are written by the recorder subclasses in the SAME transaction as the events:
 
 - `ledger_teams`        the teams in the store;
-- `ledger_index`        (team, seq, at in UTC microseconds): replay order by (at, seq), R-T-5;
+- `ledger_index`        (team, seq, at in UTC microseconds, recorded in UTC microseconds): replay
+                        order by (at, seq), R-T-5; `recorded` (R-CO-1) is the store's clock at
+                        the append (to the second, non-decreasing in seq) or an import's own;
+                        an `EntryVoided` is indexed at the `at` of the event it voids, so that
+                        every late-event path (checkpoints, read models) re-folds from there;
+- `ledger_voids`        (team, seq voided, seq of the void, recorded of the void), R-CO-2;
 - `ledger_ids`          (team, id) -> seq: idempotent imports;
 - `ledger_phones`       clear phone numbers by (team, seq, field) and phone key, R-ID-2;
                         the events themselves only ever hold keys (`ledger.phone.make_key`);
@@ -42,7 +47,7 @@ import orjson
 
 from .codec import decode_event as _fast_decode, encode_event
 from .errors import ConcurrencyConflict, InputError, StoreError
-from .events import EVENT_TYPES, CustomerErased, Event, LeadArrived, Recorded
+from .events import EVENT_TYPES, CustomerErased, EntryVoided, Event, LeadArrived, Recorded
 from .phone import is_key, make_key
 
 DEFAULT_URL = "sqlite:///ledger.db"
@@ -137,19 +142,28 @@ class AppendPlan:
     expected: dict[uuid.UUID, int] = field(default_factory=dict)  # stream -> head before
     teams: list[str] = field(default_factory=list)
     events: list[tuple[uuid.UUID, int, str, bytes]] = field(default_factory=list)
-    index_rows: list[tuple[str, int, int]] = field(default_factory=list)  # team, seq, at_us
+    index_rows: list[tuple] = field(default_factory=list)  # team, seq, at_us, rec_us (None: stamp)
+    voids: list[tuple[str, int, str]] = field(default_factory=list)  # team, seq of the void, its ref
     id_rows: list[tuple[str, str, int]] = field(default_factory=list)  # team, id, seq
     phone_rows: list[tuple[str, int, str, str, str]] = field(default_factory=list)
     erase_keys: list[str] = field(default_factory=list)
     invalidate: list[tuple[str, int]] = field(default_factory=list)  # team, earliest at_us
 
 
+# Added after the first release: created by `_LedgerSQL.upgrade` in an older store too.
+_UPGRADE_TABLES = [
+    "CREATE INDEX IF NOT EXISTS ledger_index_by_recorded ON ledger_index (team, rec_us)",
+    "CREATE TABLE IF NOT EXISTS ledger_voids (team TEXT NOT NULL, seq BIGINT NOT NULL, "
+    "void_seq BIGINT NOT NULL, rec_us BIGINT NOT NULL, PRIMARY KEY (team, seq))",
+]
+
 _TABLES = [
     "CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS ledger_teams (team TEXT PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS ledger_index (team TEXT NOT NULL, seq BIGINT NOT NULL, "
-    "at_us BIGINT NOT NULL, PRIMARY KEY (team, seq))",
+    "at_us BIGINT NOT NULL, rec_us BIGINT NOT NULL, PRIMARY KEY (team, seq))",
     "CREATE INDEX IF NOT EXISTS ledger_index_by_time ON ledger_index (team, at_us, seq)",
+    *_UPGRADE_TABLES,
     "CREATE TABLE IF NOT EXISTS ledger_ids (team TEXT NOT NULL, event_id TEXT NOT NULL, "
     "seq BIGINT NOT NULL, PRIMARY KEY (team, event_id))",
     "CREATE TABLE IF NOT EXISTS ledger_phones (team TEXT NOT NULL, seq BIGINT NOT NULL, "
@@ -224,7 +238,7 @@ class _LedgerSQL:
                     raise ConcurrencyConflict("the expected head of the stream is not its head")
         for team in plan.teams:
             ex(self.sql(self.insert_team_sql), (team,))
-        self.insert_rows(cur, "ledger_index (team, seq, at_us)", ("text", "bigint", "bigint"),
+        self.insert_rows(cur, "ledger_index (team, seq, at_us, rec_us)", ("text", "bigint", "bigint", "bigint"),
                          plan.index_rows)
         self.insert_rows(cur, "ledger_ids (team, event_id, seq)", ("text", "text", "bigint"),
                          plan.id_rows)
@@ -234,8 +248,61 @@ class _LedgerSQL:
                          or_ignore=True)
         self.insert_rows(cur, "ledger_phones (team, seq, field, phone_key, clear)",
                          ("text", "bigint", "text", "text", "text"), self._not_erased(cur, plan.phone_rows))
+        for team, seq, ref in plan.voids:  # R-CO-2: as if a late event at the voided event's `at`
+            target = self.void_target(cur, team, ref)
+            ex(self.sql("SELECT at_us FROM ledger_index WHERE team = ? AND seq = ?"), (team, target))
+            at_us = cur.fetchone()[0]
+            ex(self.sql("UPDATE ledger_index SET at_us = ? WHERE team = ? AND seq = ?"), (at_us, team, seq))
+            ex(self.sql("INSERT INTO ledger_voids (team, seq, void_seq, rec_us) "
+                        "SELECT ?, ?, ?, rec_us FROM ledger_index WHERE team = ? AND seq = ?"),
+               (team, target, seq, team, seq))
+            ex(self.sql("DELETE FROM ledger_catalogs WHERE team = ?"), (team,))
+            plan.invalidate.append((team, at_us))
         for team, at_us in plan.invalidate:  # R-T-5: a back-dated event voids later checkpoints
             ex(self.sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us >= ?"), (team, at_us))
+
+    def void_target(self, cur: Any, team: str, ref: str) -> int:
+        """The seq an `EntryVoided` names: `#N`, or an event id (checked before the append)."""
+        if ref.startswith("#"):
+            return int(ref[1:])
+        cur.execute(self.sql("SELECT seq FROM ledger_ids WHERE team = ? AND event_id = ?"), (team, ref))
+        return cur.fetchone()[0]
+
+    def stamp(self, cur: Any, plan: AppendPlan) -> None:
+        """R-CO-1: the store's clock (to the second) as `recorded` of the rows without one, never
+        earlier than the team's latest `recorded`; run under the append's lock."""
+        if all(row[3] is not None for row in plan.index_rows):
+            return
+        now = to_micros(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+        latest: dict[str, int] = {}
+        rows = []
+        for team, seq, at_us, rec_us in plan.index_rows:
+            if team not in latest:
+                cur.execute(self.sql("SELECT MAX(rec_us) FROM ledger_index WHERE team = ?"), (team,))
+                latest[team] = cur.fetchone()[0] or 0
+            rec_us = max(latest[team], now) if rec_us is None else rec_us
+            latest[team] = rec_us
+            rows.append((team, seq, at_us, rec_us))
+        plan.index_rows = rows
+
+    def upgrade(self, cur: Any, columns: list[str]) -> None:
+        """An older store: `recorded` for its events and the tables added since (OPERATIONS.md).
+
+        Each old event gets the latest `at` recorded up to it (to the second, never later than
+        now): non-decreasing in recording order, as R-CO-1 asks, and never before the event."""
+        if "rec_us" not in columns:
+            cur.execute("ALTER TABLE ledger_index ADD COLUMN rec_us BIGINT")
+            cur.execute("SELECT team, seq, at_us FROM ledger_index ORDER BY team, seq")
+            now = to_micros(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+            updates, team, latest = [], None, 0
+            for row_team, seq, at_us in cur.fetchall():
+                if row_team != team:
+                    team, latest = row_team, 0
+                latest = max(latest, min(at_us - at_us % 1_000_000, now))
+                updates.append((latest, row_team, seq))
+            cur.executemany(self.sql("UPDATE ledger_index SET rec_us = ? WHERE team = ? AND seq = ?"), updates)
+        for statement in _UPGRADE_TABLES:
+            cur.execute(self.sql(statement))
 
 
 @functools.cache
@@ -258,6 +325,19 @@ def _sqlite_recorder_class() -> type:
                 cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_erased'")
                 return cur.fetchone() is None
 
+        def upgrade_if_needed(self) -> None:
+            with self.datastore.transaction(commit=False) as cur:
+                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_voids'")
+                if cur.fetchone() is not None:
+                    return
+            with self.datastore.transaction(commit=True) as cur:
+                cur.execute("DELETE FROM ledger_meta WHERE name = 'upgrade-lock'")  # the write lock first
+                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_voids'")
+                if cur.fetchone() is not None:  # another process upgraded it meanwhile
+                    return
+                cur.execute("PRAGMA table_info(ledger_index)")
+                self.upgrade(cur, [row[1] for row in cur.fetchall()])
+
         @contextmanager
         def cursor(self, *, commit: bool) -> Iterator[Any]:
             with self.datastore.transaction(commit=commit) as cur:
@@ -275,6 +355,7 @@ def _sqlite_recorder_class() -> type:
             if plan.events:
                 cur.executemany(self.insert_events_statement,
                                 [(s.hex, v, t, b) for s, v, t, b in plan.events])
+            self.stamp(cur, plan)  # after a write: it reads under SQLite's write lock
             cur.execute("PRAGMA secure_delete = ON")  # freed space is zeroed (R-ID-2)
             self.write_side_tables(cur, plan)
 
@@ -332,6 +413,21 @@ def _postgres_recorder_class() -> type:
                 cur.execute("SELECT to_regclass('ledger_erased') IS NULL")
                 return bool(cur.fetchone()[0])
 
+        def upgrade_if_needed(self) -> None:
+            with self.cursor(commit=False) as cur:
+                cur.execute("SELECT to_regclass('ledger_voids') IS NULL")
+                if not cur.fetchone()[0]:
+                    return
+            with self.cursor(commit=True) as cur:
+                self._lock_table(cur)  # no append meanwhile
+                cur.execute("SELECT pg_advisory_xact_lock(7251001)")
+                cur.execute("SELECT to_regclass('ledger_voids') IS NULL")
+                if not cur.fetchone()[0]:
+                    return
+                cur.execute("SELECT column_name FROM information_schema.columns "
+                            "WHERE table_name = 'ledger_index' AND table_schema = current_schema()")
+                self.upgrade(cur, [row[0] for row in cur.fetchall()])
+
         @contextmanager
         def cursor(self, *, commit: bool) -> Iterator[Any]:
             with self.datastore.get_connection() as conn:
@@ -346,6 +442,8 @@ def _postgres_recorder_class() -> type:
 
         def write_plan(self, cur: Any, plan: AppendPlan, *, bulk: bool = False) -> None:
             if plan.events and not bulk:
+                self._lock_table(cur)  # before `recorded` is stamped (R-CO-1: non-decreasing)
+                self.stamp(cur, plan)
                 stored = [StoredEvent(originator_id=s, originator_version=v, topic=t, state=b)
                           for s, v, t, b in plan.events]
                 # The library's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, INSERT.
@@ -354,13 +452,14 @@ def _postgres_recorder_class() -> type:
                 # Imports: the same lock and notification, then COPY (the library's composite
                 # array parameter is adapted row by row in Python: 3x slower per event).
                 self._lock_table(cur)
+                self.stamp(cur, plan)
                 self._notify_channel(cur)
                 self._copy(cur, f"{EVENTS_TABLE} (originator_id, originator_version, topic, state)",
                            plan.events)
-                self._copy(cur, "ledger_index (team, seq, at_us)", plan.index_rows)
+                self._copy(cur, "ledger_index (team, seq, at_us, rec_us)", plan.index_rows)
                 self._copy(cur, "ledger_ids (team, event_id, seq)", plan.id_rows)
                 plan = AppendPlan(expected=plan.expected, teams=plan.teams, phone_rows=plan.phone_rows,
-                                  erase_keys=plan.erase_keys, invalidate=plan.invalidate)
+                                  erase_keys=plan.erase_keys, invalidate=plan.invalidate, voids=plan.voids)
             self.write_side_tables(cur, plan)
 
         def _copy(self, cur: Any, into: str, rows: list[tuple]) -> None:
@@ -396,12 +495,46 @@ def _postgres_recorder_class() -> type:
 # The store
 
 
+class _Reads:
+    """What the store and an import session read alike (`_rows`, `_sid` differ)."""
+
+    _rows: Any
+    _sid: Any
+
+    def head(self, team: str) -> int:
+        rows = self._rows(f"SELECT MAX(originator_version) FROM {EVENTS_TABLE} WHERE originator_id = ?",
+                          (self._sid(team),))
+        return rows[0][0] or 0
+
+    def voided(self, team: str, as_recorded: dt.datetime | None = None) -> dict[int, int]:
+        """seq voided -> seq of its void, for the voids recorded by `as_recorded` (None: all)."""
+        statement = "SELECT seq, void_seq FROM ledger_voids WHERE team = ?"
+        params: list[Any] = [team]
+        if as_recorded is not None:
+            statement += " AND rec_us <= ?"
+            params.append(to_micros(as_recorded))
+        return dict(self._rows(statement, params))
+
+    def latest_recorded(self, team: str) -> dt.datetime | None:
+        rows = self._rows("SELECT MAX(rec_us) FROM ledger_index WHERE team = ?", (team,))
+        return from_micros(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def seq_of(self, team: str, ref: str) -> int | None:
+        """The recording number an event reference names: `#N` or an event id (None: unknown)."""
+        if ref.startswith("#"):
+            number = int(ref[1:]) if ref[1:].isdigit() else 0
+            return number if 0 < number <= self.head(team) else None
+        rows = self._rows("SELECT seq FROM ledger_ids WHERE team = ? AND event_id = ?", (team, ref))
+        return rows[0][0] if rows else None
+
+
+
 def open_store(url: str | None = None) -> "Store":
     """Open (creating on first use) the store at `url`, else $LEDGER_DB, else sqlite:///ledger.db."""
     return Store(parse_url(url))
 
 
-class Store:
+class Store(_Reads):
     def __init__(self, url: StoreURL):
         self.url = url
         self._secret: bytes | None = None
@@ -441,6 +574,7 @@ class Store:
         if self.recorder.needs_tables():
             self.recorder.create_table()
             self.recorder.remember_erasures()
+        self.recorder.upgrade_if_needed()
 
     def _open_postgres(self) -> None:
         import psycopg
@@ -479,6 +613,7 @@ class Store:
                 cur.execute("SELECT pg_advisory_xact_lock(7251001)")
                 recorder.create_table()
             recorder.remember_erasures()
+        recorder.upgrade_if_needed()
 
     def close(self) -> None:
         if self._factory is not None:
@@ -537,11 +672,6 @@ class Store:
     def teams(self) -> list[str]:
         return [row[0] for row in self._rows("SELECT team FROM ledger_teams ORDER BY team")]
 
-    def head(self, team: str) -> int:
-        rows = self._rows(f"SELECT MAX(originator_version) FROM {EVENTS_TABLE} WHERE originator_id = ?",
-                          (self._sid(team),))
-        return rows[0][0] or 0
-
     def read(self, team: str, after_seq: int = 0, limit: int | None = None) -> list[Recorded]:
         """The team's events with seq > after_seq, in recording order (at most `limit`)."""
         rows = self._rows(
@@ -552,12 +682,17 @@ class Store:
         return _decoded(rows)
 
     def read_by_time(self, team: str, after_key: Key | None = None,
-                     until: dt.datetime | None = None) -> list[Recorded]:
-        """The team's events in replay order (at, seq) (R-T-5), after `after_key`, with at <= until."""
+                     until: dt.datetime | None = None, as_recorded: dt.datetime | None = None) -> list[Recorded]:
+        """The events replay folds (R-T-5, R-CO-2, R-CO-4): the team's events in replay order
+        (at, seq), after `after_key`, with at <= until, recorded by `as_recorded` (None: all),
+        without the voids and what they voided."""
         statement = (f"SELECT e.originator_version, e.topic, e.state FROM ledger_index i "
                      f"JOIN {EVENTS_TABLE} e ON e.originator_id = ? AND e.originator_version = i.seq "
                      "WHERE i.team = ?")
         params: list[Any] = [self._sid(team), team]
+        if as_recorded is not None:
+            statement += " AND i.rec_us <= ?"
+            params.append(to_micros(as_recorded))
         if after_key is not None:
             # The plain bound first: PostgreSQL guesses a row comparison's selectivity blindly
             # (~1 %), and chose a hash join over the whole events table for a few new events.
@@ -568,7 +703,56 @@ class Store:
             statement += " AND i.at_us <= ?"
             params.append(to_micros(until))
         statement += " ORDER BY i.at_us, i.seq"
-        return _decoded(self._rows(statement, params))
+        return self.unvoided(team, _decoded(self._rows(statement, params)), as_recorded)
+
+    # -- the record (R-CO-*) -------------------------------------------------------------------
+
+    def unvoided(self, team: str, records: list[Recorded], as_recorded: dt.datetime | None = None) -> list[Recorded]:
+        """`records` without the voids and the events they voided (R-CO-2)."""
+        voided = self.voided(team, as_recorded)
+        if not voided and not any(type(r.event) is EntryVoided for r in records):
+            return records
+        return [r for r in records if r.seq not in voided and type(r.event) is not EntryVoided]
+
+    def recorded_at(self, team: str, seqs: Iterable[int]) -> dict[int, tuple[dt.datetime, dt.datetime]]:
+        """seq -> (at as indexed, recorded) for these events of the team (R-CO-1)."""
+        found: dict[int, tuple[dt.datetime, dt.datetime]] = {}
+        wanted = sorted(set(seqs))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            for seq, at_us, rec_us in self._rows(
+                    f"SELECT seq, at_us, rec_us FROM ledger_index WHERE team = ? "
+                    f"AND seq IN ({', '.join('?' * len(chunk))})", [team, *chunk]):
+                found[seq] = (from_micros(at_us), from_micros(rec_us))
+        return found
+
+    def earliest_at_recorded_after(self, team: str, moment: dt.datetime) -> dt.datetime | None:
+        """The earliest replay `at` among the events recorded after `moment` (a void counts at
+        the `at` of what it voids): a checkpoint before it holds only what was recorded by then."""
+        rows = self._rows("SELECT MIN(at_us) FROM ledger_index WHERE team = ? AND rec_us > ?",
+                          (team, to_micros(moment)))
+        return from_micros(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def stored(self, team: str, seq: int) -> tuple[Event, dt.datetime] | None:
+        """One stored event (phone numbers as keys) and its `recorded`."""
+        rows = self._rows(f"SELECT e.topic, e.state, i.rec_us FROM {EVENTS_TABLE} e JOIN ledger_index i "
+                          "ON i.team = ? AND i.seq = e.originator_version "
+                          "WHERE e.originator_id = ? AND e.originator_version = ?", (team, self._sid(team), seq))
+        if not rows:
+            return None
+        topic, state, rec_us = rows[0]
+        return decode_event(topic, bytes(state)), from_micros(rec_us)
+
+    def voids_of(self, team: str) -> list[tuple[int, int]]:
+        """(seq voided, seq of its void) of every void of the team, in recording order."""
+        return [(seq, void) for seq, void in self._rows(
+            "SELECT seq, void_seq FROM ledger_voids WHERE team = ? ORDER BY void_seq", (team,))]
+
+    def leads_by_phone(self, team: str, key: str) -> list[int]:
+        """The seqs of the team's arrivals whose `phone` is stored under this key (R-ID-1)."""
+        return [row[0] for row in self._rows(
+            "SELECT seq FROM ledger_phones WHERE team = ? AND phone_key = ? AND field = 'phone' ORDER BY seq",
+            (team, key))]
 
     def latest_at(self, team: str) -> dt.datetime | None:
         """The latest `at` recorded for the team (None when it has no events)."""
@@ -598,15 +782,24 @@ class Store:
         for seq, name, number in self._rows(
                 "SELECT seq, field, clear FROM ledger_phones WHERE team = ?", (team,)):
             clear.setdefault(seq, {})[name] = number
-        rows = self._rows(f"SELECT originator_version, state FROM {EVENTS_TABLE} "
-                          "WHERE originator_id = ? ORDER BY originator_version", (self._sid(team),))
-        for seq, state in rows:
+        rows = self._rows(f"SELECT e.originator_version, e.topic, e.state, i.rec_us FROM {EVENTS_TABLE} e "
+                          "JOIN ledger_index i ON i.team = ? AND i.seq = e.originator_version "
+                          "WHERE e.originator_id = ? ORDER BY e.originator_version", (team, self._sid(team)))
+        zone: Any = dt.timezone.utc
+        for seq, topic, state, rec_us in rows:
             state = bytes(state)
+            if topic == "PolicyAdopted":  # `recorded` in the zone of the latest policy recorded
+                from zoneinfo import ZoneInfo
+
+                from .policy import policy_of
+
+                zone = ZoneInfo(policy_of(decode_event(topic, state)).timezone)
             if seq in clear:
                 data = orjson.loads(state)
                 data.update(clear[seq])
                 state = orjson.dumps(data)
-            yield state
+            recorded = from_micros(rec_us).astimezone(zone).isoformat(timespec="seconds")
+            yield state[:-1] + b',"recorded":"' + recorded.encode() + b'"}'
 
     def export_events(self, team: str) -> list[Event]:
         return [EVENT_TYPES[orjson.loads(line)["type"]].model_validate_json(line)
@@ -624,7 +817,10 @@ class Store:
         return key
 
     def protect(self, event: Event) -> Event:
-        """The stored form of an event: phone numbers replaced by keys (R-ID-2)."""
+        """The stored form of an event: phone numbers replaced by keys (R-ID-2), without its
+        `recorded` (kept beside it, R-CO-1)."""
+        if event.recorded is not None:
+            event = event.model_copy(update={"recorded": None})
         if isinstance(event, LeadArrived):
             update = {name: self.phone_key(value) for name in ("phone", "referrer_phone")
                       if (value := getattr(event, name)) is not None and not is_key(value)}
@@ -699,7 +895,10 @@ class Store:
                 at_us = to_micros(event.at)
                 earliest = at_us if earliest is None or at_us < earliest else earliest
                 plan.events.append((stream, seq, stored.type, state))
-                plan.index_rows.append((team, seq, at_us))
+                plan.index_rows.append((team, seq, at_us,
+                                        None if event.recorded is None else to_micros(event.recorded)))
+                if isinstance(event, EntryVoided):
+                    plan.voids.append((team, seq, event.event))
                 if event.id is not None:
                     plan.id_rows.append((team, event.id, seq))
                 out.append(Recorded(seq, stored))
@@ -858,7 +1057,7 @@ def _settle_phones(phones: list[tuple]) -> tuple[list[tuple[str, int, str, str, 
     return rows, list(dict.fromkeys(erase_keys))
 
 
-class ImportSession:
+class ImportSession(_Reads):
     """The reads and chunked appends of one import, in one transaction (`Store.import_session`).
 
     Appended chunks are visible to this session's reads (`find_ids`) at once. Clear phone
@@ -878,10 +1077,8 @@ class ImportSession:
         self.cur.execute(self.sql(statement), params)
         return self.cur.fetchall()
 
-    def head(self, team: str) -> int:
-        rows = self._rows(f"SELECT MAX(originator_version) FROM {EVENTS_TABLE} WHERE originator_id = ?",
-                          (self.store._sid(team),))
-        return rows[0][0] or 0
+    def _sid(self, team: str) -> Any:
+        return self.store._sid(team)
 
     def read(self, team: str, after_seq: int = 0) -> list[Recorded]:
         rows = self._rows(

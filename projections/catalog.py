@@ -54,6 +54,8 @@ class TeamCatalog:
     penalties: set[str] = field(default_factory=set)
     base: Roster = field(default_factory=dict)
     roster: list[tuple[dt.datetime, int, ev.Event]] = field(default_factory=list)
+    # R-CO-2: a voided arrival's lead id stays taken (a class default: older kept catalogs lack it)
+    voided_leads: frozenset[str] = frozenset()
 
     def seat_holder(self, seat: int, roster: Roster | None = None) -> str | None:
         for name, consultant in (self.consultants if roster is None else roster).items():
@@ -248,6 +250,9 @@ class Catalog:
         if event.lead in team.leads:
             problems.append(("lead", f"lead {event.lead!r} has already arrived; "
                                      "expected a lead id unique within the team"))
+        elif event.lead in team.voided_leads:
+            problems.append(("lead", f"lead id {event.lead!r} belongs to a voided arrival (R-CO-2); "
+                                     "expected a lead id unique within the team"))
         problems += _consultants(team, named=event.named, prior_contact=event.prior_contact,
                                  taken_by=event.taken_by, maker=event.maker)
         problems += _phones(phone=event.phone, referrer_phone=event.referrer_phone)
@@ -350,6 +355,52 @@ class Catalog:
     # plain functions dispatched on the event type (a singledispatchmethod rebinds on every call)
     _check = staticmethod(_check)
     _apply = staticmethod(_apply)
+
+
+def load_unvoided(catalog: Catalog, records: Iterable[ev.Recorded], voided: set[int] | dict[int, int]) -> Catalog:
+    """`Catalog.load` of stored events as replay sees them (R-CO-2): without the voids and
+    the events they voided; a voided arrival's lead id stays taken."""
+    for rec in records:
+        if rec.seq in voided:
+            if isinstance(rec.event, ev.LeadArrived):
+                team = catalog.team(rec.event.team)
+                team.voided_leads = team.voided_leads | {rec.event.lead}
+        elif not isinstance(rec.event, ev.EntryVoided):
+            catalog.load((rec.event,))
+    return catalog
+
+
+def void_refusal(records: list[ev.Recorded], voided: set[int] | dict[int, int], target: int) -> tuple[str | None, list[ev.Recorded]]:
+    """Why voiding the event `target` (a seq) of one team's `records` (every stored event, in
+    recording order) is refused (R-CO-3), and the events that would no longer import without it
+    (checked in recording order, each against the history without the target and without what
+    was found invalid before it)."""
+    by_seq = {rec.seq: rec for rec in records}
+    found = by_seq.get(target)
+    if found is None:
+        return f"#{target} is not an event of the team", []
+    if isinstance(found.event, ev.EntryVoided):
+        return f"#{target} is a void itself; a void cannot be voided", []
+    if target in voided:
+        return f"#{target} is already voided (by #{voided[target]})", []
+    first_policy = next((rec.seq for rec in records if rec.seq not in voided
+                         and isinstance(rec.event, ev.PolicyAdopted)), None)
+    if target == first_policy:
+        return f"#{target} is the team's first PolicyAdopted; record a new PolicyAdopted instead", []
+    catalog = Catalog()
+    dependents = []
+    gone = dict.fromkeys(voided, 0)
+    gone[target] = 0
+    before = [rec for rec in records if rec.seq < target]
+    load_unvoided(catalog, before, gone)
+    for rec in records:
+        if rec.seq <= target or rec.seq in gone or isinstance(rec.event, ev.EntryVoided):
+            continue
+        if catalog.check(rec.event):
+            dependents.append(rec)
+    if dependents:
+        return "events recorded after it would no longer be valid without it; void them first, or record a ruling", dependents
+    return None, []
 
 
 # type -> the singledispatch implementation (the dispatcher's own cache is a slower weak dict)

@@ -81,6 +81,7 @@ TEMPLATES = {
     "ContractCancelled": {"contract": "K1"},
     "TargetSet": {"consultant": "c1", "month": "2026-11", "red": "50000.00", "green": "80000.00"},
     "CustomerErased": {"phone": PHONES[3]},
+    "EntryVoided": {"event": "#9", "reason": "录错了"},
 }
 assert TEMPLATES.keys() == EVENT_TYPES.keys()
 
