@@ -116,6 +116,7 @@ class StoreOptions:
     team: str | None
     json: bool
     at: dt.datetime | None
+    as_recorded: dt.datetime | None = None  # R-CO-4: ignore what was recorded after it
     _store: Any = None
 
     def open_store(self):  # -> a context giving the ledger.store.Store
@@ -153,15 +154,17 @@ db_option = click.option(
 
 
 def store_options(func: Callable[..., Any] | None = None, *, team_required: bool = False,
-                  at: bool = True) -> Any:
-    """The one shared decorator: adds --db, --team, --json (and --at) and passes the command a
-    single `opts: StoreOptions` argument."""
+                  at: bool = True, as_recorded: bool | None = None) -> Any:
+    """The one shared decorator: adds --db, --team, --json (and --at, and --as-recorded: by
+    default with --at) and passes the command a single `opts: StoreOptions` argument."""
 
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(f)
         def wrapper(*args: Any, db: str | None, team: str | None, as_json: bool,
-                    at_time: dt.datetime | None = None, **kwargs: Any) -> Any:
-            return f(*args, opts=StoreOptions(db=db, team=team, json=as_json, at=at_time), **kwargs)
+                    at_time: dt.datetime | None = None, recorded_by: dt.datetime | None = None,
+                    **kwargs: Any) -> Any:
+            return f(*args, opts=StoreOptions(db=db, team=team, json=as_json, at=at_time,
+                                              as_recorded=recorded_by), **kwargs)
 
         options = [
             db_option,
@@ -173,6 +176,11 @@ def store_options(func: Callable[..., Any] | None = None, *, team_required: bool
             options.append(click.option(
                 "--at", "at_time", metavar="TIME", callback=_time_option,
                 help="Answer as of this moment (ISO 8601 with offset, e.g. 2026-11-02T09:00:00+08:00)."))
+        if as_recorded if as_recorded is not None else at:
+            options.append(click.option(
+                "--as-recorded", "recorded_by", metavar="TIME", callback=_time_option,
+                help="Answer as the ledger stood at this recording moment: entries (voids included) "
+                     "recorded after it are ignored (R-CO-4)."))
         for option in reversed(options):
             wrapper = option(wrapper)
         return wrapper
@@ -336,12 +344,26 @@ def complete_channel_list(ctx: click.Context, param: click.Parameter, incomplete
     return items
 
 
+def _meta(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta[f"ledger.{param.name}"] = value
+    return value
+
+
 def record_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--db, --team, --json (the shared decorator) and --at: when it happened (default now)."""
-    func = click.option(
-        "--at", "when", metavar="TIME", callback=_event_time,
-        help="When it happened (ISO 8601, e.g. 2026-11-02T09:00:00+08:00; default now; "
-             "without an offset: the team's time zone).")(func)
+    """--db, --team, --json (the shared decorator), --at: when it happened (default now), and
+    --allow-future, --amend, --amend-reason (read by `_record`)."""
+    for option in (
+        click.option("--amend-reason", metavar="TEXT", expose_value=False, callback=_meta,
+                     help="Why the amended entry was wrong (default: replaced by this entry)."),
+        click.option("--amend", metavar="#N|ID", expose_value=False, callback=_meta,
+                     help="Void that entry in the same step: this one corrects it (R-CO-2)."),
+        click.option("--allow-future", is_flag=True, expose_value=False, callback=_meta,
+                     help="Accept --at more than 5 minutes ahead of now (simulations, tests; R-CO-5)."),
+        click.option("--at", "when", metavar="TIME", callback=_event_time,
+                     help="When it happened (ISO 8601, e.g. 2026-11-02T09:00:00+08:00; default now; "
+                          "without an offset: the team's time zone)."),
+    ):
+        func = option(func)
     return store_options(at=False)(func)
 
 
@@ -358,9 +380,11 @@ def _record(opts: StoreOptions, handler: Callable[..., Any], *args: Any, when: d
             new_team: bool = False, render: Callable[[Any], None] | None = None, **kwargs: Any) -> None:
     """Open the store, run one recording handler with `now` from the clock, render its outcome."""
     now = dt.datetime.now(dt.timezone.utc)
+    meta = click.get_current_context().meta
     with opts.open_store() as store:
         team = _record_team(opts, store, new_team)
-        outcome = handler(store, team, *args, at=when, now=now, **kwargs)
+        outcome = handler(store, team, *args, at=when, now=now, allow_future=meta.get("ledger.allow_future", False),
+                          amend=meta.get("ledger.amend"), amend_reason=meta.get("ledger.amend_reason"), **kwargs)
     for note in outcome.notes:
         click.echo(f"ledger: note: {note}", err=True)
     if opts.json:
@@ -655,6 +679,28 @@ def swap_command(opts: StoreOptions, a: str, b: str, when: dt.datetime | None) -
     from commands import record as R
 
     _record(opts, R.swap, a, b, when=when)
+
+
+@main.command("void")
+@click.argument("ref", metavar="#N|ID")
+@click.option("--reason", metavar="TEXT", required=True, help="Why the entry was wrong.")
+@click.option("--by", metavar="NAME", help="The supervisor (e.g. 主任).")
+@record_options
+def void_command(opts: StoreOptions, ref: str, reason: str, by: str | None, when: dt.datetime | None) -> None:
+    """Void an entry made in error (EntryVoided, R-CO-2): replay treats it as never recorded.
+
+    REF is the entry's recording number #N (as `ledger explain` and `ledger event` show it) or
+    its event id. Refused, with the entries listed, while later entries depend on it (R-CO-3):
+    void those first. To replace an entry in one step, record the correct one with --amend #N.
+
+    \b
+    Example:
+      ledger void '#12' --reason "渠道录错了" --by 主任
+      ledger arrive walk_in --phone 13800000001 --amend '#12'
+    """
+    from commands import record as R
+
+    _record(opts, R.void, ref, reason, when=when, by=by)
 
 
 @main.command("link")
@@ -1008,9 +1054,10 @@ def board_command(opts: StoreOptions) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     with opts.open_store() as store:
         team = opts.resolve_team(store)
-        at = opts.at if opts.at is not None else R.latest_moment(store, team, now)
-        loaded = R.load_state(store, team, at)
-        if loaded.folded >= R.SAVE_AFTER:
+        at = _moment(opts, store, team) if opts.as_recorded is not None or opts.at is not None \
+            else R.latest_moment(store, team, now)
+        loaded = R.load_state(store, team, at, as_recorded=opts.as_recorded)
+        if loaded.folded >= R.SAVE_AFTER and opts.as_recorded is None:
             R.save_checkpoint(store, team, loaded.state, at, loaded.head)
         data = board(loaded.state, at)
     if opts.json:
@@ -1032,11 +1079,14 @@ def _now() -> dt.datetime:
 
 
 def _moment(opts: StoreOptions, store, team: str) -> dt.datetime:
-    """`--at`, or the later of now and the team's latest recorded `at` (INTERCHANGE.md)."""
+    """`--at`, or the later of now and the team's latest recorded `at` (INTERCHANGE.md); with
+    `--as-recorded T`, the later of T and the latest `at` recorded by T (the ledger's "now" then)."""
     if opts.at is not None:
         return opts.at
     from commands.history import latest_at
 
+    if opts.as_recorded is not None:
+        return max([opts.as_recorded, *filter(None, [store.latest_at(team, opts.as_recorded)])])
     return max(_now(), latest_at(store, team))
 
 
@@ -1047,7 +1097,7 @@ def _team_state(opts: StoreOptions, at: dt.datetime | None = None):
     with opts.open_store() as store:
         team = opts.resolve_team(store)
         moment = at if at is not None else _moment(opts, store, team)
-        return team, state_at(store, team, moment)
+        return team, state_at(store, team, moment, opts.as_recorded)
 
 
 def _emit_json(answer: dict) -> None:
@@ -1096,7 +1146,7 @@ def owner_command(lead: str, opts: StoreOptions) -> None:
     """
     from projections import queries
 
-    if opts.json:  # the persisted model when it can answer (issue 6), else the fold
+    if opts.json and opts.as_recorded is None:  # the persisted model when it can answer (issue 6), else the fold
         from commands.read_models import owner_text
 
         with opts.open_store() as store:
@@ -1145,7 +1195,7 @@ def next_command(channel: str, opts: StoreOptions) -> None:
 @main.command("turns")
 @click.option("--from", "date_from", required=True, metavar="DATE", help="First local date (YYYY-MM-DD).")
 @click.option("--to", "date_to", required=True, metavar="DATE", help="Last local date (YYYY-MM-DD), inclusive.")
-@store_options(at=False)
+@store_options(at=False, as_recorded=True)
 def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
     """Turn and lead counts per consultant and channel over local dates (R-RT-7).
 
@@ -1158,19 +1208,19 @@ def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
     first, last = _date(date_from, "--from"), _date(date_to, "--to")
     if last < first:
         raise InputError(f"--to {date_to} is before --from {date_from}")
-    if opts.json:  # the persisted model when current (issue 6), else the fold
+    if opts.json and opts.as_recorded is None:  # the persisted model when current (issue 6), else the fold
         from commands.read_models import turns_text
 
         with opts.open_store() as store:
             text = turns_text(store, opts.resolve_team(store), first, last)
         if text is not None:
             return click.echo(text)
-    from commands.history import state_at, team_zone
+    from commands.history import day_start, state_at, team_zones
 
     with opts.open_store() as store:
-        team = opts.resolve_team(store)
-        following = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), team_zone(store, team))
-        state = state_at(store, team, following - dt.timedelta(microseconds=1))
+        team = opts.resolve_team(store)  # §10: --to's local date in the zone in force then
+        following = day_start(team_zones(store, team), last + dt.timedelta(days=1))
+        state = state_at(store, team, following - dt.timedelta(microseconds=1), opts.as_recorded)
     answer = queries.turns(state, first, last)
     if opts.json:
         return _emit_json(answer)
@@ -1226,11 +1276,13 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
     Example:
       ledger explain D3 --team renda --at 2026-11-03T16:00:00+08:00
     """
-    from projections import queries
+    from commands import audit
 
-    state, answer = _ask(opts, queries.explain, lead)
-    if state is None:
-        return
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        state, answer = audit.explain(store, team, lead, _moment(opts, store, team), opts.as_recorded)
+    if opts.json:
+        return _emit_json(answer)
     console = _console()
     owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
     flag = "  [red]disputed[/red]" if answer.get("disputed") else ""
@@ -1242,11 +1294,73 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
             what += f"\n  {_name(state, candidate['consultant'])}: {candidate['outcome']} {candidate['why'] or ''}"
         if item.get("recorded_late"):
             what += "\n  [yellow]recorded late (R-T-5)[/yellow]"
-        if item.get("changed_by_late"):
-            what += f"\n  [yellow]changed by late events #{', #'.join(map(str, item['changed_by_late']))}[/yellow]"
+        for change in item.get("changed_by") or []:
+            what += (f"\n  [yellow]changed by #{change['seq']} (at {change['at']}, "
+                     f"recorded {change['recorded']}; R-CO-4)[/yellow]")
+        if item.get("voided"):
+            void = item["voided"]
+            what += (f"\n  [red]voided by #{void['seq']} ({void['by'] or '-'}, recorded {void['recorded']}): "
+                     f"{void['reason']}[/red]")
         rests = ", ".join(f"#{seq}" for seq in item.get("rests_on") or [])
         table.add_row(item["at"], item["type"], what, _name(state, item["owner"]), item["rule"] or "", rests)
     console.print(table)
+
+
+@main.command("find")
+@click.option("--phone", required=True, metavar="NUMBER", help="The customer's phone number (R-ID-1).")
+@store_options
+def find_command(phone: str, opts: StoreOptions) -> None:
+    """The customer with this phone number at --at: their leads, owner and rule (R-ID-1).
+
+    What the front desk asks first when a customer calls back. The number is shown masked
+    (R-ID-2); no such customer answers with no leads (exit 0).
+
+    \b
+    Example:
+      ledger find --phone 13800000001 --team renda
+    """
+    from commands import audit
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        state, answer = audit.find(store, team, phone, _moment(opts, store, team), opts.as_recorded)
+    if opts.json:
+        return _emit_json(answer)
+    if not answer["leads"]:
+        return _console().print(f"{answer['phone']}: no customer with this number")
+    flag = "  [red]disputed[/red]" if answer["disputed"] else ""
+    _console().print(f"{answer['phone']}: leads {', '.join(answer['leads'])}; owner "
+                     f"{_name(state, answer['owner']) if answer['owner'] else 'nobody yet'} by {answer['rule']}{flag}")
+
+
+@main.command("event")
+@click.argument("ref", metavar="#N|ID")
+@store_options(at=False)
+def event_command(ref: str, opts: StoreOptions) -> None:
+    """One stored entry by its recording number #N or its event id, with when it was recorded
+    and whether it was voided (R-CO-1, R-CO-2). `explain`'s "rests on #N" are such numbers.
+
+    \b
+    Example:
+      ledger event '#12' --team renda
+    """
+    from commands import audit
+
+    with opts.open_store() as store:
+        answer = audit.event(store, opts.resolve_team(store), ref)
+    if opts.json:
+        return _emit_json(answer)
+    console = _console()
+    data = answer["event"]
+    console.print(f"[bold]#{answer['seq']}[/bold] {data['type']} at {data['at']}, recorded {answer['recorded']}"
+                  + (f", id {answer['id']}" if answer["id"] else ""))
+    for key, value in data.items():
+        if key not in ("type", "team", "at", "id"):
+            console.print(f"  {key}: {value}")
+    if answer["voided"]:
+        void = answer["voided"]
+        console.print(f"  [red]voided by #{void['seq']} ({void['by'] or '-'}, recorded {void['recorded']}): "
+                      f"{void['reason']}[/red]")
 
 
 @main.command("disputes")
@@ -1294,7 +1408,7 @@ def followups_command(opts: StoreOptions) -> None:
 @main.command("commission")
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month of the statements.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for payroll spreadsheets (UTF-8 with BOM).")
-@store_options(at=False)
+@store_options(at=False, as_recorded=True)
 def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
     """Commission statements of a month, one per consultant, each line citing its rule,
     contract and events (R-CM-*). The month's events decide it (R-CM-6), not --at.
@@ -1314,19 +1428,19 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
         raise InputError(f"--month: {error}") from None
     first = _date(month + "-01", "--month")
     following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    if opts.json and len(month) == 7:  # the persisted model when current (issue 6), else the fold
+    if opts.json and len(month) == 7 and opts.as_recorded is None:  # the persisted model when current (issue 6), else the fold
         from commands.read_models import commission_text
 
         with opts.open_store() as store:
             text = commission_text(store, opts.resolve_team(store), month)
         if text is not None:
             return click.echo(text)
-    from commands.history import state_at, team_zone
+    from commands.history import month_start, state_at, team_zones
 
     with opts.open_store() as store:
-        team = opts.resolve_team(store)
-        month_end = dt.datetime.combine(following, dt.time(0), team_zone(store, team)) - dt.timedelta(microseconds=1)
-        state = state_at(store, team, month_end)
+        team = opts.resolve_team(store)  # §10: the month local to the zone in force then
+        month_end = month_start(team_zones(store, team), following.year, following.month) - dt.timedelta(microseconds=1)
+        state = state_at(store, team, month_end, opts.as_recorded)
     answer = statements(state.money, state.policies, state.tz, month)
     if opts.json:
         return _emit_json(answer)

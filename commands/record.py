@@ -48,7 +48,7 @@ from projections import catalog as C
 from projections import engine, queries
 from projections.models import can_follow
 
-from . import history
+from . import history, voiding
 from .history import Loaded
 
 MAX_ATTEMPTS = 40
@@ -65,9 +65,10 @@ _rng = random.Random(int.from_bytes(os.urandom(8), "big"))
 # Reading the state
 
 
-def load_state(store: Store, team: str, at: dt.datetime, *, head: int | None = None) -> Loaded:
+def load_state(store: Store, team: str, at: dt.datetime, *, head: int | None = None,
+               as_recorded: dt.datetime | None = None) -> Loaded:
     """The team's state at `at`: see `commands.history.load`."""
-    return history.load(store, team, at, head=head)
+    return history.load(store, team, at, head=head, as_recorded=as_recorded)
 
 
 def fold_stored(store: Store, team: str, state: engine.TeamState, stored: list[E.Recorded],
@@ -281,6 +282,26 @@ def _iso(state: engine.TeamState, moment: dt.datetime) -> str:
     return moment.astimezone(state.tz).isoformat(timespec="seconds")
 
 
+FUTURE = dt.timedelta(minutes=5)  # R-CO-5
+AMEND_REASON = "amended: replaced by the entry recorded with this void"
+
+
+def _voided_leads(store: Store, team: str, catalog: C.Catalog) -> None:
+    """R-CO-2: a voided arrival's lead id stays taken (the folded state no longer knows it)."""
+    leads = [found[0].lead for seq in store.voided(team)
+             if (found := store.stored(team, seq)) is not None and isinstance(found[0], E.LeadArrived)]
+    if leads:
+        catalog.team(team).voided_leads = frozenset(leads)
+
+
+def void(store: Store, team: str, ref: str, reason: str, by: str | None = None, **kw: Any) -> Outcome:
+    """EntryVoided (R-CO-2, R-CO-3): the event `ref` (#N or its id) was entered in error."""
+    def build(ctx: Context) -> dict:
+        return {"type": "EntryVoided", "event": ref, "reason": reason, "by": by}
+
+    return _simple(store, team, build, **kw)
+
+
 def _catalog(team: str, state: engine.TeamState, later: list[E.Recorded]) -> C.Catalog:
     """The import checks' view of the team, built from the folded state (no full re-read)."""
     catalog = C.Catalog()
@@ -316,10 +337,14 @@ def build_event(data: dict) -> E.Event:
 
 def record(store: Store, team: str, decide: Decide, answer: Answer | None = None, *,
            at: dt.datetime | None, now: dt.datetime, new_team: bool = False,
+           allow_future: bool = False, amend: str | None = None, amend_reason: str | None = None,
            max_attempts: int = MAX_ATTEMPTS, sleep: Callable[[float], None] = time.sleep) -> Outcome:
     """Validate, decide and append the events `decide` returns at `at` (default `now`).
 
     `decide(ctx)` returns event dicts without `type`-independent keys `team` and `at` (filled in).
+    `amend` (`#N` or an event id) voids that event in the same append (R-CO-2), as the
+    correction the new event is. An `at` more than 5 minutes after `now` is refused unless
+    `allow_future` (R-CO-5).
     Raises an `InputError` (exit 2, nothing stored) for a mistake, `ConcurrencyConflict` when
     other writers kept winning for `max_attempts` attempts (nothing stored either)."""
     for attempt in range(1, max_attempts + 1):
@@ -340,15 +365,25 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
             later = None
         else:
             when, later = at, None
+        if at is not None and not allow_future and when > now + FUTURE:
+            raise InputError(f"R-CO-5: --at {when.isoformat()} is more than 5 minutes after now "
+                             f"({now.astimezone(when.tzinfo).isoformat(timespec='seconds')}); expected a time "
+                             "that has happened (--allow-future records it anyway: simulations, tests)")
         loaded = load_state(store, team, when, head=head)
         state = loaded.state
         when = when.astimezone(state.tz)
         if later is None:
             later = later_events(store, team, when)
         ctx = Context(store, team, when, now, state, head, later, _catalog(team, state, later))
+        _voided_leads(store, team, ctx.catalog)
         events = [build_event({"team": team, "at": when.isoformat(), **data}) for data in decide(ctx)]
+        if amend is not None:
+            void = build_event({"type": "EntryVoided", "team": team, "at": now.astimezone(state.tz).isoformat(),
+                                "event": amend, "reason": amend_reason or AMEND_REASON})
+            events.insert(0, void)
         for event in events:
-            problems = ctx.catalog.check(event)
+            problems = voiding.problems(store, team, event) if isinstance(event, E.EntryVoided) \
+                else ctx.catalog.check(event)
             if problems:
                 raise _problem_error(problems)
         # The read models can follow from this very state (no second load) when nothing was
@@ -364,7 +399,10 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
                     "attempts, nothing stored") from None
             sleep(_rng.uniform(0, min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempt - 1))))
             continue
-        after = fold_stored(store, team, state, stored, when)
+        if any(isinstance(r.event, E.EntryVoided) for r in stored):  # replay re-decides without it
+            after = load_state(store, team, when).state
+        else:
+            after = fold_stored(store, team, state, stored, when)
         last = stored[-1].seq if stored else head
         if stored and loaded.folded + len(stored) >= SAVE_AFTER:
             save_checkpoint(store, team, after, when, last)

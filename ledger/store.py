@@ -754,8 +754,12 @@ class Store(_Reads):
             "SELECT seq FROM ledger_phones WHERE team = ? AND phone_key = ? AND field = 'phone' ORDER BY seq",
             (team, key))]
 
-    def latest_at(self, team: str) -> dt.datetime | None:
-        """The latest `at` recorded for the team (None when it has no events)."""
+    def latest_at(self, team: str, as_recorded: dt.datetime | None = None) -> dt.datetime | None:
+        """The latest `at` recorded for the team (by `as_recorded`; None when it has no events)."""
+        if as_recorded is not None:
+            rows = self._rows("SELECT MAX(at_us) FROM ledger_index WHERE team = ? AND rec_us <= ?",
+                              (team, to_micros(as_recorded)))
+            return from_micros(rows[0][0]) if rows and rows[0][0] is not None else None
         rows = self._rows("SELECT MAX(at_us) FROM ledger_index WHERE team = ?", (team,))
         return from_micros(rows[0][0]) if rows and rows[0][0] is not None else None
 
