@@ -480,6 +480,8 @@ def describe(ctx: Context, event: E.Event) -> str:
         return f"{label(event.consultant)} claims {event.lead}: {event.reason} (R-OW-7)"
     if isinstance(event, E.RulingMade):
         return f"ruling: {event.lead} belongs to {label(event.owner)}: {event.reason} (R-OW-0)"
+    if isinstance(event, E.EntryVoided):
+        return f"entry {event.event} is voided: {event.reason}; replay treats it as never recorded (R-CO-2)"
     if isinstance(event, E.CustomersLinked):
         return f"{event.lead} and {event.other} are one customer (R-ID-1)"
     if isinstance(event, E.CustomersUnlinked):

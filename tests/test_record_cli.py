@@ -89,6 +89,7 @@ def test_every_event_type_of_the_interchange_can_be_recorded_without_writing_jso
         ("ContractRefunded", ["refund", "K1", "800.50"]),
         ("ContractCancelled", ["cancel", "K1"]),
         ("TargetSet", ["target", "c1", "2026-11", "--red", "300000", "--green", "200000"]),
+        ("EntryVoided", ["void", "#HEAD", "--reason", "目标录错了", "--by", "主任"]),  # voids the target
         ("SeatsSwapped", ["swap", "c1", "c2"]),
         ("ConsultantLeft", ["leave", "c4"]),
         ("CustomerErased", ["erase-phone", "139 1111 0002"]),
@@ -98,6 +99,7 @@ def test_every_event_type_of_the_interchange_can_be_recorded_without_writing_jso
     for kind, args in steps:
         before = head(store_url)
         minute += 1
+        args = [f"#{before}" if arg == "#HEAD" else arg for arg in args]
         out = answer(store_url, *args, "--at", t(f"10:{minute:02d}:00"))
         assert [e["type"] for e in out["events"]] == [kind], args
         assert head(store_url) == before + 1
@@ -328,7 +330,7 @@ def test_the_board_agrees_with_next_and_shows_why_people_are_passed(db):
 
 
 def test_the_board_defaults_to_the_later_of_now_and_the_latest_event(db):
-    invoke(db, "arrive", "online", "--at", "2099-01-01T10:00:00+08:00")
+    invoke(db, "arrive", "online", "--at", "2099-01-01T10:00:00+08:00", "--allow-future")
     assert answer(db, "board")["at"] == "2099-01-01T10:00:00+08:00"
 
 
