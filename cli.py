@@ -1219,7 +1219,7 @@ def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
 
     with opts.open_store() as store:
         team = opts.resolve_team(store)  # §10: --to's local date in the zone in force then
-        following = day_start(team_zones(store, team), last + dt.timedelta(days=1))
+        following = day_start(team_zones(store, team, opts.as_recorded), last + dt.timedelta(days=1))
         state = state_at(store, team, following - dt.timedelta(microseconds=1), opts.as_recorded)
     answer = queries.turns(state, first, last)
     if opts.json:
@@ -1439,7 +1439,8 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
 
     with opts.open_store() as store:
         team = opts.resolve_team(store)  # §10: the month local to the zone in force then
-        month_end = month_start(team_zones(store, team), following.year, following.month) - dt.timedelta(microseconds=1)
+        zones = team_zones(store, team, opts.as_recorded)
+        month_end = month_start(zones, following.year, following.month) - dt.timedelta(microseconds=1)
         state = state_at(store, team, month_end, opts.as_recorded)
     answer = statements(state.money, state.policies, state.tz, month)
     if opts.json:

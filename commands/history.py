@@ -32,13 +32,29 @@ def latest_at(store: Store, team: str) -> dt.datetime:
     return latest
 
 
-def team_zone(store: Store, team: str) -> ZoneInfo:
-    """The team's time zone as its first policy sets it (R-T-1; a team's first event is a
-    PolicyAdopted), for turning the dates and months people ask about into moments."""
-    first = store.read(team, limit=1)
-    if not first:
-        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
-    return ZoneInfo(build_policy_zone(first[0].event))
+def team_zones(store: Store, team: str, as_recorded: dt.datetime | None = None) -> list[tuple[dt.datetime, ZoneInfo]]:
+    """The team's time zones over time, [(since, zone)] in replay order (R-T-1; §10: a later
+    PolicyAdopted's `timezone` applies from its own time on), for turning the dates and months
+    people ask about into moments (`day_start`, `month_start`); with `as_recorded`, from the
+    adoptions (and voids) recorded by then (R-CO-4)."""
+    from ledger.store import EVENTS_TABLE, decode_event, to_micros
+
+    statement = (f"SELECT e.originator_version, e.topic, e.state FROM {EVENTS_TABLE} e "
+                 "WHERE e.originator_id = ? AND e.topic = 'PolicyAdopted'")
+    params: list = [store._sid(team)]
+    if as_recorded is not None:
+        statement += (" AND EXISTS (SELECT 1 FROM ledger_index i WHERE i.team = ? "
+                      "AND i.seq = e.originator_version AND i.rec_us <= ?)")
+        params += [team, to_micros(as_recorded)]
+    rows = store._rows(statement, params)
+    if not rows:
+        if store.head(team) == 0:
+            raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+        return []
+    adopted = sorted(store.unvoided(team, [Recorded(seq, decode_event(topic, bytes(state)))
+                                           for seq, topic, state in rows], as_recorded),  # R-CO-2
+                     key=lambda rec: rec.key)
+    return [(rec.event.at, ZoneInfo(build_policy_zone(rec.event))) for rec in adopted]
 
 
 def build_policy_zone(event) -> str:
@@ -46,6 +62,19 @@ def build_policy_zone(event) -> str:
     from ledger.policy import policy_of
 
     return policy_of(event).timezone if isinstance(event, PolicyAdopted) else "Asia/Shanghai"
+
+
+def day_start(zones: list, date: dt.date) -> dt.datetime:
+    """When the team's local date `date` begins, in the zone in force then (§10;
+    `projections.calendar.date_start`): the end of the day before is one microsecond earlier."""
+    from projections.calendar import date_start
+
+    return date_start(zones, date, ZoneInfo("Asia/Shanghai"))
+
+
+def month_start(zones: list, year: int, month: int) -> dt.datetime:
+    """When the team's local month begins, in the zone in force then (§10)."""
+    return day_start(zones, dt.date(year, month, 1))
 
 
 @dataclass

@@ -203,7 +203,7 @@ def turns_text(store: Store, team: str, first: dt.date, last: dt.date) -> str | 
     g = caught_up(store, team)
     if g is None or g.horizon is None:
         return None
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), ZoneInfo(g.tz))
+    end = history.day_start(history.team_zones(store, team), last + dt.timedelta(days=1))  # §10
     if M.relinked_after(store, team, end - dt.timedelta(microseconds=1)):
         return None  # the fold up to the end of --to answers
     seats = M.seats_at(store, team, g.gen, min(end, g.horizon))
@@ -215,7 +215,7 @@ def commission_text(store: Store, team: str, month: str) -> str | None:
     if g is None:
         return None
     year, number = int(month[:4]), int(month[5:7])
-    following = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=ZoneInfo(g.tz))
+    following = history.month_start(history.team_zones(store, team), year + number // 12, number % 12 + 1)  # §10
     if M.relinked_after(store, team, following - dt.timedelta(microseconds=1)):
         return None  # R-CM-6: the statement of M rests on the events before the end of M
     return M.commission_answer(store, team, g.gen, month)

@@ -103,3 +103,70 @@ class Calendar:
 
 def month_of(date: dt.date) -> tuple[int, int]:
     return (date.year, date.month)
+
+
+# -- §10: a team's zones over time ---------------------------------------------------------------
+#
+# A later `PolicyAdopted` with another `timezone` applies from its own time on: dates, weeks and
+# months after it are local to the new zone. `zones` is the team's [(since, zone)] in replay
+# order; the first zone also reads the time before its adoption. The date D of a query begins
+# at `date_start(zones, D)`: the end of the last stretch of time whose local date (in the zone
+# then in force) is before D. In one zone that is D 00:00; after a zone ahead of the old one it
+# may be the adoption itself (the new zone is already on D); after a zone behind it, the later
+# 00:00 of D in the new zone (the new zone goes back to the day before D).
+
+
+def zones_of(policies) -> list[tuple[dt.datetime, dt.tzinfo]]:
+    """[(since, zone)] of a policy timeline [(since, Policy)] (`TeamState.policies`)."""
+    return [(since, ZoneInfo(policy.timezone)) for since, policy in policies]
+
+
+def zone_at(zones, at: dt.datetime, default: dt.tzinfo | None = None) -> dt.tzinfo:
+    """The zone in force at `at` (an adoption at `at` itself governs it)."""
+    found = zones[0][1] if zones else default
+    for since, zone in zones:
+        if since <= at:
+            found = zone
+        else:
+            break
+    return found
+
+
+def local_date(zones, at: dt.datetime, default: dt.tzinfo | None = None) -> dt.date:
+    return at.astimezone(zone_at(zones, at, default)).date()
+
+
+def date_start(zones, date: dt.date, default: dt.tzinfo | None = None) -> dt.datetime:
+    """The instant the local date `date` begins (see above); monotonic in `date`."""
+    if not zones:
+        return dt.datetime.combine(date, dt.time(0), tzinfo=default)
+    best = None
+    for index, (since, zone) in enumerate(zones):
+        midnight = dt.datetime.combine(date, dt.time(0), tzinfo=zone)
+        if index and midnight <= since:
+            continue  # this zone was on `date` or later from its adoption on
+        end = zones[index + 1][0] if index + 1 < len(zones) else None
+        moment = midnight if end is None or midnight < end else end
+        if best is None or moment > best:
+            best = moment
+    return best
+
+
+def month_start(zones, year: int, month: int, default: dt.tzinfo | None = None) -> dt.datetime:
+    return date_start(zones, dt.date(year, month, 1), default)
+
+
+def next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + month // 12, month % 12 + 1)
+
+
+def month_containing(zones, at: dt.datetime, default: dt.tzinfo | None = None) -> tuple[int, int]:
+    """The month whose [start, next start) holds `at` (its local month but where a zone change
+    moved a boundary across it)."""
+    date = local_date(zones, at, default)
+    year, month = date.year, date.month
+    while at >= month_start(zones, *next_month(year, month), default):
+        year, month = next_month(year, month)
+    while at < month_start(zones, year, month, default):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return year, month

@@ -6,7 +6,9 @@ folded (`projections.facts.MoneyFacts`) and the policy timeline, and returns the
 the CSV payroll export.
 
 Only events with `at` before the end of the month count (R-CM-6), so calling this with facts
-folded further than the month's end gives the same answer.
+folded further than the month's end gives the same answer. A month's bounds are local to the
+zone in force (§10: a later adoption's `timezone` from its own time on, read off the policy
+timeline; `projections.calendar.month_start`).
 
 Shape of the answer::
 
@@ -22,7 +24,8 @@ Shape of the answer::
 
 - `amount`, `total`, `basis`: decimal strings (amounts with two decimals; a basis keeps the
   exact half of an odd fen). `rate`: the rate applied, or null when the line applied two rates
-  (a contract straddling the red line): `parts` then lists `{"basis", "rate"}` per rate.
+  (a contract straddling the red line; R-CM-3 money of one month at two rates): `parts` then
+  lists `{"basis", "rate"}` per rate.
   `share`: the credited share as a fraction ("1", "1/2"; "1/3" for a three-way tie).
   `rests_on`: the seqs of the events the line rests on (for R-CM-1: the contract, the target
   and every signing and disbursement that decided the consultant's tier).
@@ -45,10 +48,11 @@ Decisions (where the rulebook leaves room):
 
 - Which policy governs: a contract's R-CM-1 earning, the policy in force at its signing (its
   rates, and whether the team was on tiered commission at all); its R-CM-2 clawback, what it
-  earned then, whatever policy is in force at the refund or cancellation; R-CM-3, the policy in
-  force at the contract's signing too (its rate, and whether the team was on revenue commission):
-  so each contract earns under one scheme only, never both R-CM-1 and R-CM-3 across a preset
-  change, and a later refund reverses revenue at the rate its payment earned; R-CM-5, the policy
+  earned then, whatever policy is in force at the refund or cancellation; R-CM-3, whether the
+  team was on revenue commission at the contract's signing (so each contract earns under one
+  scheme only, never both R-CM-1 and R-CM-3 across a preset change), and for each payment,
+  refund or cancellation the `commission_rate` in force at its own time (RULEBOOK R-CM-3, §10:
+  a refund after a rate change reverses at the new rate); R-CM-5, the policy
   at the duplicate's arrival; R-CM-4 consultant bonuses, the policy in force at the month's end; the
   R-CM-4 customer reward, the policy in force when the referred contract was signed (the
   promise made to the customer then). A policy adopted at the same instant as an event governs
@@ -79,7 +83,7 @@ Decisions (where the rulebook leaves room):
   three winners of 500.00 get 166.67 each). The referral reward: one per referred customer
   (its earliest referral lead), earned by the first non-deposit contract signed on that lead
   (or by that customer, when the engine names it) at or after the referral; the period is
-  `referral_reward_months` calendar months in the team's time zone from the signing (a day
+  `referral_reward_months` calendar months in the zone in force at the signing (a day
   past the target month's end is clamped to it); any refund or cancellation before the period
   ends loses the reward; otherwise it is due in the month the period ends.
 - R-MO-1: every line is rounded half up to the fen (a negative line away from zero, so a refund
@@ -100,6 +104,7 @@ from ledger.errors import InputError
 from ledger.phone import identity, mask
 from ledger.policy import Policy
 
+from .calendar import month_containing, month_start, next_month, zone_at, zones_of
 from .facts import ContractFacts, MoneyFacts, Movement, ReferralSource
 
 FEN = Decimal("0.01")
@@ -118,7 +123,8 @@ HEADER = ["consultant", "rule", "contract/lead", "basis", "rate", "amount"]
 
 
 def statements(money: MoneyFacts, policies: list[tuple[dt.datetime, Policy]], tz: dt.tzinfo, month: str) -> dict[str, Any]:
-    """The commission statements of `month` (YYYY-MM, local to `tz`); see the module docstring."""
+    """The commission statements of `month` (YYYY-MM, local to the zone in force, §10: each
+    policy's `timezone` from its adoption on; `tz` only without policies); see the module docstring."""
     return _statements(_Calculator(money, policies, tz), month)
 
 
@@ -272,6 +278,8 @@ class _Calculator:
         self.money = money
         self.policies = sorted(policies, key=lambda item: item[0])  # stable: recording order on ties
         self.tz = tz
+        # §10: months are local to the zone in force (a later adoption's zone from its time on)
+        self.zones = zones_of(self.policies)
         self._tiered: dict[str, _TieredMonth] = {}
         self.contracts = sorted(money.contracts.values(), key=lambda c: (c.signed_at, c.seq))
         self._by_party: dict[tuple[str, str], list[ContractFacts]] | None = None
@@ -309,12 +317,16 @@ class _Calculator:
         if not match:
             raise InputError(f"month: expected YYYY-MM, got {month!r}")
         year, number = int(match[1]), int(match[2])
-        start = dt.datetime(year, number, 1, tzinfo=self.tz)
-        end = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=self.tz)
+        start = month_start(self.zones, year, number, self.tz)
+        end = month_start(self.zones, *next_month(year, number), self.tz)
         return start, end
 
     def month_of(self, at: dt.datetime) -> str:
-        return at.astimezone(self.tz).strftime("%Y-%m")
+        year, number = month_containing(self.zones, at, self.tz)
+        return f"{year:04d}-{number:02d}"
+
+    def local(self, at: dt.datetime) -> dt.datetime:
+        return at.astimezone(zone_at(self.zones, at, self.tz))
 
     def policy_at(self, at: dt.datetime, strict: bool = False) -> Policy | None:
         """The policy in force at `at` (strict: adopted before `at`, as at a month's end)."""
@@ -466,10 +478,11 @@ class _Calculator:
         for contract in self.moved_between(start, end):  # a line needs a movement in the month
             if contract.signed_at >= end or not contract.credits:
                 continue
-            policy = self.policy_at(contract.signed_at)
-            if policy is None or policy.commission != "revenue_percent":
-                continue
+            signing = self.policy_at(contract.signed_at)
+            if signing is None or signing.commission != "revenue_percent":
+                continue  # one scheme per contract: the one in force at its signing
             revenue = Fraction(0)
+            by_rate: dict[Fraction, Fraction] = {}  # rate -> the month's revenue at it, first met first
             seqs: set[int] = set()
             first: Movement | None = None
             net = Fraction(0)  # revenue received so far, for a cancellation to give back
@@ -487,18 +500,22 @@ class _Calculator:
                 net += value
                 if movement.at >= start and (value or movement.kind != CANCELLATION):
                     revenue += value
+                    # R-CM-3: each payment or refund at the rate in force at its own time (§10)
+                    rate = Fraction((self.policy_at(movement.at) or signing).commission_rate)
+                    by_rate[rate] = by_rate.get(rate, Fraction(0)) + value
                     seqs.add(movement.seq)
                     first = first or movement
             if first is None:
                 continue
-            rate = Fraction(policy.commission_rate)
             for index, credit in enumerate(contract.credits):
                 share = Fraction(credit.share)
+                parts = [(basis * share, rate) for rate, basis in by_rate.items()]
                 out.append(_Line(
-                    payee=credit.consultant, rule="R-CM-3", amount=_fen(revenue * share * rate),
+                    payee=credit.consultant, rule="R-CM-3", amount=_fen(sum((b * r for b, r in parts), Fraction(0))),
                     key=(first.at, first.seq, index), contract=contract.contract, lead=contract.lead,
                     reason="revenue in the month (payments − refunds)",
-                    basis=revenue * share, rate=rate, share=share, rests_on={contract.seq} | seqs,
+                    basis=revenue * share, rate=parts[0][1] if len(parts) == 1 else None, share=share,
+                    rests_on={contract.seq} | seqs, parts=parts,
                 ))
         return out
 
@@ -614,7 +631,7 @@ class _Calculator:
         for source, contract, policy in self._referrals():
             if source.at >= end:
                 break
-            due = _add_months(contract.signed_at.astimezone(self.tz), policy.referral_reward_months)
+            due = _add_months(self.local(contract.signed_at), policy.referral_reward_months)
             if not start <= due < end:
                 continue
             if any(m.kind in (REFUND, CANCELLATION) and m.at < due for m in contract.movements):

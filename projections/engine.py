@@ -19,7 +19,11 @@ Decisions taken where the rulebook is silent (a supervisor's reading):
   (a duplicate kept by P answers R-OW-3), and the rule of the later change otherwise.
 - Counts (R-RT-7) are filed under the lead's own channel; a `customer_referral` lead not given
   to the referrer's owner is allocated by the `walk_in` queue (R-OW-1b; no shift rules, as
-  `customer_referral` is no shift channel) but counted as `customer_referral`.
+  `customer_referral` is no shift channel) but counted as `customer_referral`. R-OW-1b applies
+  only to a customer nobody tracks (R-ID-3): a tracked customer's referral is an R-OW-3 duplicate.
+- §10: a later adoption with another `timezone` moves the coming week and month starts to the
+  new zone (one the new zone has already passed starts at the adoption); a week or month is
+  never started twice. Dates already decided (counts, deadlines) keep the zone of their time.
 - A reach that a skip (R-SA-2) passes still counts as a reach for a throttle (R-SA-3): reaches
   count whenever step 1 let the consultant through. A skip naming several channels has one
   shared count.
@@ -40,7 +44,8 @@ Decisions taken where the rulebook is silent (a supervisor's reading):
   the R-SH-2 holder was on post and someone else took the lead. For a deferred lead the taker
   is compared with the owner at allocation.
 - R-FU-5: a confirmed grade's next follow-up is due at the end of the local day `cadence`
-  days after the owner's last follow-up (or the confirmation, if none since).
+  days after the current owner's own last follow-up (or the confirmation, if none since);
+  `Customer.followed` keeps each consultant's latest, `queries.followups` reads it.
 - R-RT-8 weight: a marketing lead counts as converted when its customer signed a contract at or
   after the lead's arrival.
 - A claim that disagreed with the derived owner when it was made keeps the customer disputed
@@ -339,7 +344,7 @@ class TeamState:
         self.timers: list = []
         self.timer_counter = 0
         self.tick = 0
-        self.list_swap_last: str | None = None
+        self.list_swap_last: str | None = None  # the month (YYYY-MM) whose start was handled last
         self.adopted = False
 
     @property
@@ -480,7 +485,7 @@ class NeedsFullReplay(Exception):
 
 # Written at the head of every checkpoint; a blob of another format (an older release of the
 # engine) is not trusted: the caller folds from the events instead.
-CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/8\n"
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/9\n"
 
 
 class StaleCheckpoint(Exception):
@@ -724,9 +729,11 @@ def _fire(state: TeamState, until: dt.datetime) -> None:
 def _on_week(state: TeamState, instant: dt.datetime, _payload) -> None:
     """R-T-3, R-RT-3, R-RT-4, R-SA-4/7/8: a week starts at Monday 00:00."""
     cal = state.cal
-    monday = cal.local(instant).date()
-    _start_week(state, monday)
-    _weekly_sanctions(state, monday)
+    date = cal.local(instant).date()
+    monday = date - dt.timedelta(days=date.weekday())
+    if state.week_monday is None or monday > state.week_monday:  # not twice across a zone change (§10)
+        _start_week(state, monday)
+        _weekly_sanctions(state, monday)
     _push(state, cal.at(monday + ONE_WEEK), P_WEEK, "week", None)
 
 
@@ -772,9 +779,30 @@ def _weekly_sanctions(state: TeamState, monday: dt.date) -> None:
 
 def _on_month(state: TeamState, instant: dt.datetime, _payload) -> None:
     cal = state.cal
-    if state.policy.list_swap:
-        _list_swap(state, instant)
+    month = _month_key(cal.local(instant).date())
+    if state.list_swap_last is None or month > state.list_swap_last:  # not twice across a zone change
+        state.list_swap_last = month
+        if state.policy.list_swap:
+            _list_swap(state, instant)
     _push(state, cal.next_month_start(instant), P_MONTH, "month", None)
+
+
+def _month_key(date: dt.date) -> str:
+    return f"{date.year:04d}-{date.month:02d}"
+
+
+def _rezone(state: TeamState, at: dt.datetime) -> None:
+    """§10: a later adoption's zone applies from its own time on, so the coming week and month
+    starts are the new zone's; one the new zone has passed already (it is ahead) starts at once."""
+    state.timers[:] = [t for t in state.timers if t[3] not in ("week", "month")]
+    heapq.heapify(state.timers)
+    cal = state.cal
+    date = cal.local(at).date()
+    monday = date - dt.timedelta(days=date.weekday())
+    started = state.week_monday is not None and monday > state.week_monday
+    _push(state, at if started else cal.next_week_start(at), P_WEEK, "week", None)
+    started = state.list_swap_last is not None and _month_key(date) > state.list_swap_last
+    _push(state, at if started else cal.next_month_start(at), P_MONTH, "month", None)
 
 
 def _list_swap(state: TeamState, instant: dt.datetime) -> None:
@@ -906,6 +934,7 @@ def _order(state: TeamState, mode: str) -> list[str]:
 def _on_policy(state: TeamState, rec) -> None:
     ev = rec.event
     policy = policy_of(ev)
+    zone = state.policy.timezone
     state.policies.append((ev.at, policy))
     state.policy = policy
     state.policy_seq = rec.seq
@@ -913,11 +942,14 @@ def _on_policy(state: TeamState, rec) -> None:
     if not state.adopted:
         state.adopted = True
         monday = state.cal.local(ev.at).date()
+        state.list_swap_last = _month_key(monday)  # the month under way: its start is not to come
         monday -= dt.timedelta(days=monday.weekday())
         _start_week(state, monday)
         _push(state, state.cal.next_week_start(ev.at), P_WEEK, "week", None)
         _push(state, state.cal.next_month_start(ev.at), P_MONTH, "month", None)
     else:
+        if policy.timezone != zone:
+            _rezone(state, ev.at)
         _reorder(state)
 
 
@@ -1466,7 +1498,8 @@ def _on_lead(state: TeamState, rec) -> None:
     if named is not None and not state.active(named):
         named = None
     referrer = None
-    if channel == "customer_referral" and ev.referrer_phone and policy.referral_to_referrer_owner:
+    if (channel == "customer_referral" and ev.referrer_phone and policy.referral_to_referrer_owner
+            and not _tracked(state, cust, at)):  # R-OW-1b: only a customer nobody tracks (R-ID-3)
         rkey = identity(ev.referrer_phone)
         rcust = state.customers.get(state.alias.get(rkey, rkey)) if rkey else None
         if rcust is not None and rcust.owner is not None and state.active(rcust.owner):
@@ -1484,7 +1517,7 @@ def _on_lead(state: TeamState, rec) -> None:
         owner, rule = state.contracts[live_contract].owner, "R-OW-1"
         take = owner != cust.owner
         via = cust.via if not take else channel
-    elif referrer is not None:  # R-OW-1b
+    elif referrer is not None:  # R-OW-1b (a tracked customer's referral is a duplicate: R-OW-3)
         owner, rule, take = referrer, "R-OW-1b", True
         _count(state, referrer, channel, local.date(), leads=1)
         lead.counted_lead = (referrer, channel, local.date())

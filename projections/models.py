@@ -37,6 +37,7 @@ from ledger import events as E
 from ledger.errors import LedgerError
 
 from . import engine, queries
+from .calendar import month_containing, next_month, zone_at, zones_of
 from .commission import statements_of_months
 
 # How far past the last event the timers are followed (R-FU-2 deadlines run at most a few days
@@ -70,7 +71,7 @@ class Models:
     start: dt.datetime | None  # rows at or after it replace the stored ones (None: everything)
     position: int = 0  # the highest seq folded
     horizon: dt.datetime | None = None
-    tz: str = "UTC"  # the zone of the team's first policy (what queries use to read dates)
+    tz: str = "UTC"  # the zone of the team's first policy (dates and months: the zone in force, §10)
     owners: list[OwnerRow] = field(default_factory=list)
     seats: list[tuple[dt.datetime, int, str]] = field(default_factory=list)  # (valid_from, ordering, json)
     count_from: dt.date | None = None
@@ -292,40 +293,49 @@ def _finish(state: engine.TeamState, models: Models, start: dt.datetime | None, 
             covered: dt.datetime | None = None) -> None:
     """Counts, sanctions and statements, read off the state advanced to the horizon."""
     models.tz = _first_zone(state)
-    first = state.cal.tz if not state.policies else engine.Calendar(state.policies[0][1]).tz
-    # R-RT-7: a date's counts change only on that local date; a day of margin for zone changes.
-    models.count_from = None if start is None else start.astimezone(first).date() - dt.timedelta(days=1)
+    zones = zones_of(state.policies)  # §10: dates and months local to the zone in force
+    # R-RT-7: a date's counts change only on that local date (in the zone then: the earliest of
+    # the zones in force from `start` on); a day of margin.
+    models.count_from = None if start is None else min(
+        start.astimezone(zone).date() for zone in _zones_from(zones, start, state.tz)) - dt.timedelta(days=1)
     models.counts = sorted(
         (date, cid, channel, t, n) for (cid, channel, date), (t, n) in state.counts.items()
         if models.count_from is None or date >= models.count_from)
     models.sanctions = [sanction_row(state, s) for s in state.sanctions.values()]
     if money or covered is None:
-        months = _months(state, first, start)
+        months = _months(state, zones, start)
     else:  # statements are a function of the money facts: only months the horizon newly reaches
-        done = f"{covered.astimezone(first):%Y-%m}"
-        months = [m for m in _months(state, first, start) if m > done]
+        done = _month_text(month_containing(zones, covered, state.tz))
+        months = [m for m in _months(state, zones, start) if m > done]
     if months:
         models.month_from = months[0]
         for month, answer in statements_of_months(state.money, state.policies, state.tz, months).items():
             models.commission[month] = dumps(answer)
 
 
-def _months(state: engine.TeamState, tz, start: dt.datetime | None) -> list[str]:
-    """The months from the month of `start` (in the first policy's zone) to the horizon's."""
+def _months(state: engine.TeamState, zones, start: dt.datetime | None) -> list[str]:
+    """The months from the month holding `start` to the horizon's (local to the zone in force, §10)."""
     if state.last_key is None:
         return []
-    last = max(state.clock or state.last_key[0], state.last_key[0]).astimezone(tz).date().replace(day=1)
+    last = month_containing(zones, max(state.clock or state.last_key[0], state.last_key[0]), state.tz)
     if start is None:
-        records_first = min((at for at, _ in state.policies), default=state.last_key[0])
-        first = records_first.astimezone(tz).date().replace(day=1)
-    else:
-        first = start.astimezone(tz).date().replace(day=1)
+        start = min((at for at, _ in state.policies), default=state.last_key[0])
+    month = month_containing(zones, start, state.tz)
     out = []
-    month = first
     while month <= last:
-        out.append(f"{month.year:04d}-{month.month:02d}")
-        month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        out.append(_month_text(month))
+        month = next_month(*month)
     return out
+
+
+def _month_text(month: tuple[int, int]) -> str:
+    return f"{month[0]:04d}-{month[1]:02d}"
+
+
+def _zones_from(zones, start: dt.datetime, default) -> list:
+    """The zones in force at `start` or later."""
+    found = [zone_at(zones, start, default)]
+    return found + [zone for since, zone in zones if since > start]
 
 
 def _iso(at: dt.datetime | None) -> str | None:

@@ -10,7 +10,9 @@ Orders: `turns` rows by seat then channel; `sanctions` by start, seat; `disputes
 arrival; `followups` by due time. `followups` lists one row per customer whose duty is
 overdue at the clock: the un-followed lead with the earliest due time (R-FU-1: the end of its
 day or callback day; a customer moved to a new owner after that gives them until the end of
-the day of the move), or the confirmed grade's cadence (R-FU-5), whichever is due first. A lead
+the day of the move), or the confirmed grade's cadence (R-FU-5: due at 24:00 of the local day 1, 7
+or 30 days after the current owner's own last follow-up, or after the confirmation if they logged
+none since), whichever is due first. Days are local to the zone in force (§10). A lead
 is followed once whoever owned the customer at the time logged a follow-up since its arrival
 (R-FU-2's test): a customer moving on does not reopen a duty already met.
 """
@@ -20,6 +22,7 @@ import datetime as dt
 
 from ledger.errors import UnknownLead
 
+from .calendar import date_start, local_date, zones_of
 from .engine import Customer, TeamState, route_for
 
 
@@ -181,10 +184,14 @@ def disputes(state: TeamState) -> dict:
 def followups(state: TeamState) -> dict:
     """R-FU-1 / R-FU-5: customers whose follow-up is overdue at the clock."""
     now = state.clock
-    cal = state.cal
     out = []
     if now is None:
         return {"overdue": out}
+    zones, tz = zones_of(state.policies), state.tz  # §10: days local to the zone in force
+
+    def end_of_day(date: dt.date) -> dt.datetime:  # 24:00 of a local date
+        return date_start(zones, date + dt.timedelta(days=1), tz)
+
     cadence = state.policy.grade_cadence_days
     for cust in state.customers.values():
         if cust.owner is None:  # a leaver's neglected customers stay listed for the supervisor
@@ -200,12 +207,15 @@ def followups(state: TeamState) -> dict:
                 continue
             due = lead.deadline
             if since is not None and since >= due:  # a new owner has until the end of that day
-                due = cal.end_of_day(cal.local(since).date())
+                due = end_of_day(local_date(zones, since, tz))
             if due <= now and (best is None or due < best[1]):
                 best = (lid, due, "R-FU-1")
         if cust.grade is not None and cust.grade_at is not None:
-            base = max(t for t in (cust.grade_at, done) if t is not None)
-            due = cal.end_of_day(cal.local(base).date() + dt.timedelta(days=cadence.get(cust.grade, 30)))
+            # R-FU-5: from the owner's own last follow-up, or the confirmation if none since
+            # (a follow-up by anyone else, a previous owner included, does not count)
+            followed = cust.followed.get(cust.owner)
+            base = cust.grade_at if followed is None or followed < cust.grade_at else followed
+            due = end_of_day(local_date(zones, base, tz) + dt.timedelta(days=cadence.get(cust.grade, 30)))
             if due <= now and (best is None or due < best[1]):
                 best = (cust.leads[-1], due, "R-FU-5")
         if best is not None:

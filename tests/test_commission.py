@@ -403,16 +403,18 @@ def test_R_CM_3_a_split_credit_earns_its_share_of_the_revenue():
     assert line(result, "s2", "K1")["share"] == "1/2"
 
 
-def test_R_CM_3_the_commission_rate_is_the_policy_in_force_at_the_contracts_signing():
+def test_R_CM_3_each_payment_or_refund_earns_at_the_commission_rate_in_force_at_its_own_time():
+    """RULEBOOK R-CM-3 / §10 (settled reading; it used to be the rate at the contract's signing)."""
     book = Book("campus").sign("K1", "2026-03-02T10:00", "20000.00", "s1").pay("K1", "2026-03-02T11:00", "10000.00")
     book.adopt("2026-03-15T00:00", "campus", commission_rate="0.05")
     book.pay("K1", "2026-03-20T10:00", "10000.00")
     book.sign("K2", "2026-03-21T10:00", "20000.00", "s1").pay("K2", "2026-03-21T11:00", "10000.00")
     book.refund("K1", "2026-04-02T10:00", "10000.00")
     march = book.month("2026-03")
-    assert lines(march, "s1") == [("R-CM-3", "K1", "600.00"), ("R-CM-3", "K2", "500.00")]
-    assert line(march, "s1", "K1")["rate"] == "0.03"
-    assert lines(book.month("2026-04"), "s1") == [("R-CM-3", "K1", "-300.00")]  # reversed at the rate it earned
+    assert lines(march, "s1") == [("R-CM-3", "K1", "800.00"), ("R-CM-3", "K2", "500.00")]
+    k1 = line(march, "s1", "K1")
+    assert k1["rate"] is None and k1["parts"] == [{"basis": "10000.00", "rate": "0.03"}, {"basis": "10000.00", "rate": "0.05"}]
+    assert lines(book.month("2026-04"), "s1") == [("R-CM-3", "K1", "-500.00")]  # the refund's own rate
 
 
 def test_R_CM_3_a_contract_signed_under_tiered_commission_earns_no_revenue_commission_later():
