@@ -59,11 +59,11 @@ def bench_import(url: str, text: str, count: int) -> dict:
 
     with open_store(url) as store:
         began = time.perf_counter()
-        summary = import_file(store, text, "bench.jsonl")
+        summary = import_file(store, text, "bench.jsonl", allow_future=True)
         seconds = time.perf_counter() - began
         assert summary.total == count, summary
         began = time.perf_counter()
-        again = import_file(store, text, "bench.jsonl")  # idempotent re-import: all skipped
+        again = import_file(store, text, "bench.jsonl", allow_future=True)  # idempotent re-import: all skipped
         reimport = time.perf_counter() - began
         assert again.total == 0
         began = time.perf_counter()

@@ -308,7 +308,7 @@ def worker_import(url: str, path: str) -> None:
         text = handle.read().decode("utf-8-sig")  # as the CLI does
     began = time.perf_counter()
     with open_store(url) as store:
-        summary = import_file(store, text, path)
+        summary = import_file(store, text, path, allow_future=True)
     seconds = time.perf_counter() - began
     print(json.dumps({"events": summary.total, "seconds": round(seconds, 3)}))
 
@@ -342,7 +342,7 @@ def bench_store(kind: str, url_for, path: str, count: int, args, use_cli: bool) 
                      "in_process_seconds": imported["result"].get("seconds"),
                      "how": "import_file in a child process, read models not maintained"}
     if args.cli_import:
-        cli = run_measured([LEDGER, "import", "--db", url_for("cli"), "--json", path])
+        cli = run_measured([LEDGER, "import", "--allow-future", "--db", url_for("cli"), "--json", path])
         out["import_cli"] = {"events": count, "seconds": cli["seconds"],
                              "events_per_s": rate(count, cli["seconds"]),
                              "peak_rss_mib": cli["peak_rss_mib"],
