@@ -64,6 +64,15 @@ def build_policy_zone(event) -> str:
     return policy_of(event).timezone if isinstance(event, PolicyAdopted) else "Asia/Shanghai"
 
 
+def zone_at(zones: list, moment: dt.datetime) -> ZoneInfo:
+    """The team's zone in force at `moment` (§10), from `team_zones`."""
+    zone = zones[0][1] if zones else ZoneInfo("Asia/Shanghai")
+    for since, found in zones:
+        if since <= moment:
+            zone = found
+    return zone
+
+
 def day_start(zones: list, date: dt.date) -> dt.datetime:
     """When the team's local date `date` begins, in the zone in force then (§10;
     `projections.calendar.date_start`): the end of the day before is one microsecond earlier."""
@@ -84,13 +93,18 @@ class Loaded:
     folded: int  # events folded since the last checkpoint
 
 
-def state_at(store: Store, team: str, at: dt.datetime) -> engine.TeamState:
-    """The team's state with every event with `at <= at` folded and every timer `<= at` fired."""
-    return load(store, team, at).state
+def state_at(store: Store, team: str, at: dt.datetime, as_recorded: dt.datetime | None = None) -> engine.TeamState:
+    """The team's state with every event with `at <= at` folded and every timer `<= at` fired;
+    with `as_recorded`, only the events (voids included) recorded by then (R-CO-4)."""
+    return load(store, team, at, as_recorded=as_recorded).state
 
 
-def load(store: Store, team: str, at: dt.datetime, *, head: int | None = None) -> Loaded:
+def load(store: Store, team: str, at: dt.datetime, *, head: int | None = None,
+         as_recorded: dt.datetime | None = None) -> Loaded:
     """`state_at`, with the stream head it was read at and how much it had to fold.
+
+    With `as_recorded` (R-CO-4) the nearest checkpoint before the earliest `at` recorded after
+    that moment is used (it holds nothing recorded later), and no checkpoint is left behind.
 
     The cyclic garbage collector is paused while the checkpoint is loaded and folded, and the
     loaded objects are then frozen (`gc.freeze`): the state holds no reference cycles, and a full
@@ -102,7 +116,12 @@ def load(store: Store, team: str, at: dt.datetime, *, head: int | None = None) -
             head = store.head(team)
             if head == 0:
                 raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
-        found = store.get_checkpoint(team, before=(at, CHECKPOINT_SEQ))
+        before = at
+        if as_recorded is not None:
+            changed = store.earliest_at_recorded_after(team, as_recorded)
+            if changed is not None and changed <= at:
+                before = changed - dt.timedelta(microseconds=1)
+        found = store.get_checkpoint(team, before=(before, CHECKPOINT_SEQ))
         state, after = None, None
         if found is not None:
             try:
@@ -110,18 +129,21 @@ def load(store: Store, team: str, at: dt.datetime, *, head: int | None = None) -
                 after = found[0]
             except engine.StaleCheckpoint:  # another engine version wrote it: fold from the events
                 pass
-        records = store.read_by_time(team, after_key=after, until=at)
+        records = store.read_by_time(team, after_key=after, until=at, as_recorded=as_recorded)
+        keep = as_recorded is None
         try:
-            return _fold(store, team, state, records, at, head)
+            return _fold(store, team, state, records, at, head, keep=keep)
         except engine.NeedsFullReplay:  # a link re-decides earlier leads (R-ID-1): from scratch
-            return _fold(store, team, None, store.read_by_time(team, after_key=None, until=at), at, head)
+            records = store.read_by_time(team, after_key=None, until=at, as_recorded=as_recorded)
+            return _fold(store, team, None, records, at, head, keep=keep)
     finally:
         gc.freeze()
         if enabled:
             gc.enable()
 
 
-def _fold(store: Store, team: str, state, records: list[Recorded], at: dt.datetime, head: int):
+def _fold(store: Store, team: str, state, records: list[Recorded], at: dt.datetime, head: int, *,
+          keep: bool = True):
     folded = 0
     for start in range(0, len(records), CHECKPOINT_EVERY):
         chunk = records[start : start + CHECKPOINT_EVERY]
@@ -130,12 +152,12 @@ def _fold(store: Store, team: str, state, records: list[Recorded], at: dt.dateti
         folded += len(chunk)
         if len(chunk) == CHECKPOINT_EVERY and start + CHECKPOINT_EVERY < len(records):
             # Only at an instant with no later event of the same `at` still to fold.
-            if records[start + CHECKPOINT_EVERY].event.at > last_at:
+            if keep and records[start + CHECKPOINT_EVERY].event.at > last_at:
                 _save(store, team, state, head)
                 folded = 0
     if state is None:  # nothing recorded by `at`: the empty history
         return Loaded(engine.replay([], until=at), head, 0)
-    if folded >= CHECKPOINT_EVERY // 4:
+    if keep and folded >= CHECKPOINT_EVERY // 4:
         # At the last folded event, not at `at`: a checkpoint at a later moment (say "now") would
         # be dropped by the next event appended before that moment.
         _save(store, team, state, head)

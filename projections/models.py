@@ -211,7 +211,7 @@ def fold_models(state: engine.TeamState | None, records: Iterable[E.Recorded], *
 
 # Events after which `models_after` cannot tell what changed from the state after them alone.
 _ROSTER_EVENTS = (E.ConsultantJoined, E.SeatsSwapped)
-_NOT_AFTER = _ROSTER_EVENTS + (E.PolicyAdopted, E.CustomersLinked, E.CustomersUnlinked)
+_NOT_AFTER = _ROSTER_EVENTS + (E.PolicyAdopted, E.CustomersLinked, E.CustomersUnlinked, E.EntryVoided)
 
 
 def can_follow(events: Iterable[E.Event]) -> bool:
