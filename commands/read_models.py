@@ -30,6 +30,8 @@ from . import history
 # A team with more events than this and no model yet is left to `ledger rebuild`.
 AUTO_BUILD_LIMIT = 300_000
 PAGE = 5000
+TAIL_DAYS = 7
+TAIL_EVERY = history.CHECKPOINT_EVERY // 4
 ONE_US = dt.timedelta(microseconds=1)
 
 
@@ -69,6 +71,12 @@ def _compute(store: Store, team: str, start: dt.datetime | None, head: int, *, p
             history._save(store, team, state, head)
 
     models_folded = [0]
+    # Checkpoints along the last days folded too (the team's latest `at` minus TAIL_DAYS): a
+    # question a few days back (`--at`, `--as-recorded`) then folds from one of them. Earlier
+    # ones would be thinned out again (`Store._thin_checkpoints`) at the cost of a save each.
+    every = TAIL_EVERY if keep_checkpoint else None
+    latest = store.latest_at(team) if keep_checkpoint else None
+    tail = latest - dt.timedelta(days=TAIL_DAYS) if latest is not None else None
 
     def counted(iterable):
         for rec in iterable:
@@ -80,12 +88,12 @@ def _compute(store: Store, team: str, start: dt.datetime | None, head: int, *, p
             before = start - ONE_US
             state = history.state_at(store, team, before)
             models = fold_models(state, counted(records((before, history.CHECKPOINT_SEQ))), start=start,
-                                 covered=covered, keep=keep)
+                                 covered=covered, keep=keep, keep_every=every, keep_from=tail)
             models.position = head
             return models
         except getattr(engine, "NeedsFullReplay", ()) or ():  # a link re-decides earlier leads (R-ID-1)
             models_folded[0] = 0
-    models = fold_models(None, counted(records(None)), start=None, keep=keep)
+    models = fold_models(None, counted(records(None)), start=None, keep=keep, keep_every=every, keep_from=tail)
     models.position = head
     return models
 

@@ -194,19 +194,35 @@ def _owner_inputs(state: engine.TeamState, lead: engine.Lead) -> tuple:
 
 def fold_models(state: engine.TeamState | None, records: Iterable[E.Recorded], *,
                 start: dt.datetime | None = None, last_at: dt.datetime | None = None,
-                covered: dt.datetime | None = None, keep=None) -> Models:
+                covered: dt.datetime | None = None, keep=None, keep_every: int | None = None,
+                keep_from: dt.datetime | None = None) -> Models:
     """Fold `records` (replay order, all with at >= start) from `state` and compute the models.
 
     `last_at`: the team's latest `at` overall (default: the last record's); the horizon follows it.
     `covered`: the horizon of the stored models; when no event folded moves money, only the
     months past it are computed (the others' statements cannot have changed).
     `keep(state)`: called with the state after the last event, before the timers are followed
-    past it (the caller may leave a checkpoint; it must not keep the object)."""
+    past it (the caller may leave a checkpoint; it must not keep the object); with `keep_every`,
+    also every that many events from `keep_from` on, at the end of an instant (a long fold leaves
+    checkpoints near its end: `--as-recorded` and `--at` a few days back start from one)."""
     models = Models(team=state.team if state is not None else None, start=start)
     observer = _Observer(state, models)
+    since = 0
     for rec in records:
+        if keep_every is not None and since >= keep_every:
+            last = observer.state.last_key if observer.state is not None else None
+            if last is not None and rec.event.at > last[0] and (keep_from is None or last[0] >= keep_from):
+                _keep(observer.state, keep)
+                since = 0
         observer.apply(rec)
+        since += 1
     return _close(observer, start, last_at, covered, keep)
+
+
+def _keep(state: engine.TeamState, keep) -> None:
+    touched, state.touched = state.touched, None
+    keep(state)
+    state.touched = touched
 
 
 # Events after which `models_after` cannot tell what changed from the state after them alone.
@@ -255,9 +271,7 @@ def _close(observer: "_Observer", start: dt.datetime | None, last_at: dt.datetim
     latest = max((t for t in (last_at, state.last_key[0] if state.last_key else None, start) if t is not None),
                  default=None)
     if keep is not None and state.last_key is not None:
-        touched, state.touched = state.touched, None
-        keep(state)
-        state.touched = touched
+        _keep(state, keep)
     if latest is not None:
         models.horizon = latest + HORIZON
         observer.fire_until(models.horizon, inclusive=True)
