@@ -743,25 +743,20 @@ class Store(_Reads):
         topic, state, rec_us = rows[0]
         return decode_event(topic, bytes(state)), from_micros(rec_us)
 
-    def voids_of(self, team: str) -> list[tuple[int, int]]:
-        """(seq voided, seq of its void) of every void of the team, in recording order."""
-        return [(seq, void) for seq, void in self._rows(
-            "SELECT seq, void_seq FROM ledger_voids WHERE team = ? ORDER BY void_seq", (team,))]
-
-    def leads_by_phone(self, team: str, key: str) -> list[int]:
-        """The seqs of the team's arrivals whose `phone` is stored under this key (R-ID-1)."""
-        return [row[0] for row in self._rows(
-            "SELECT seq FROM ledger_phones WHERE team = ? AND phone_key = ? AND field = 'phone' ORDER BY seq",
-            (team, key))]
-
     def latest_at(self, team: str, as_recorded: dt.datetime | None = None) -> dt.datetime | None:
-        """The latest `at` recorded for the team (by `as_recorded`; None when it has no events)."""
+        """The latest `at` replay sees for the team (recorded by `as_recorded`; voids and what
+        they voided left out: a time typed as 2030 and voided no longer sets the default moment);
+        None when it has no such event."""
+        voided = self.voided(team, as_recorded)
+        hidden = set(voided) | set(voided.values())
+        statement = "SELECT seq, at_us FROM ledger_index WHERE team = ?"
+        params: list[Any] = [team]
         if as_recorded is not None:
-            rows = self._rows("SELECT MAX(at_us) FROM ledger_index WHERE team = ? AND rec_us <= ?",
-                              (team, to_micros(as_recorded)))
-            return from_micros(rows[0][0]) if rows and rows[0][0] is not None else None
-        rows = self._rows("SELECT MAX(at_us) FROM ledger_index WHERE team = ?", (team,))
-        return from_micros(rows[0][0]) if rows and rows[0][0] is not None else None
+            statement += " AND rec_us <= ?"
+            params.append(to_micros(as_recorded))
+        statement += f" ORDER BY at_us DESC LIMIT {len(hidden) + 1}"
+        found = next((at_us for seq, at_us in self._rows(statement, params) if seq not in hidden), None)
+        return from_micros(found) if found is not None else None
 
     def find_ids(self, team: str, ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Stored events of `team` with these idempotency ids: id -> (seq, canonical JSON)."""

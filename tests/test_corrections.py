@@ -309,3 +309,13 @@ def test_find_answers_the_customer_of_a_number_with_every_lead_in_arrival_order(
     assert answer(store_url, "find", "--phone", "13800000001", "--at", at(2, 12))["leads"] == ["L1"]
     assert answer(store_url, "find", "--phone", "13900000009") == {
         "phone": "*******0009", "leads": [], "owner": None, "rule": None, "disputed": False}
+
+
+def test_R_CO_2_a_voided_entry_typed_as_2030_no_longer_sets_the_boards_moment(store_url):
+    imported(store_url, roster())
+    run(store_url, "arrive", "walk_in", "--lead", "X1", "--at", "2030-01-01T10:00:00+08:00", "--allow-future",
+        "--team", TEAM)
+    assert answer(store_url, "board")["at"] == "2030-01-01T10:00:00+08:00"
+    run(store_url, "void", "#5", "--reason", "年份录错", "--by", "主任", "--team", TEAM)
+    assert answer(store_url, "board")["at"] < "2027"  # now again, not 2030
+    assert answer(store_url, "turns", "--from", "2030-01-01", "--to", "2030-01-01") == {"rows": []}
