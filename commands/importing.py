@@ -101,7 +101,7 @@ def _parsed(lines: Iterable[str]) -> Iterator[tuple[int, Event | None, list[tupl
             yield number, _parse_line(text), []
         except EventProblems as error:
             yield number, None, [(number, key or "(line)", message) for key, message in error.problems]
-        except ValueError as error:
+        except ValueError:
             try:  # the message of the json module, as before the fast path
                 json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
             except ValueError as json_error:

@@ -89,8 +89,8 @@ def test_R_CO_1_an_imported_recording_time_before_the_teams_latest_or_after_the_
     assert answer(store_url, "event", "#5")["seq"] == 5
 
 
-def test_R_CO_1_a_store_without_recording_times_upgrades_in_place_and_keeps_every_answer(tmp_path):
-    url = f"sqlite:///{tmp_path}/old.db"
+def test_R_CO_1_a_store_without_recording_times_upgrades_in_place_and_keeps_every_answer(store_url):
+    url = store_url
     lines = [json.dumps(e, ensure_ascii=False) for e in generate(3, teams=1, days=6, start=dt.date(2026, 10, 5))]
     with open_store(url) as store:
         import_file(store, "\n".join(lines), "g.jsonl")
@@ -99,12 +99,10 @@ def test_R_CO_1_a_store_without_recording_times_upgrades_in_place_and_keeps_ever
     questions = [("owner", lead) for lead in leads] + [("turns", "--from", "2026-10-05", "--to", "2026-10-11"),
                                                         ("commission", "--month", "2026-10"), ("followups",)]
     before = [answer(url, *q, "--team", team) for q in questions]
-    import sqlite3
-
-    with sqlite3.connect(f"{tmp_path}/old.db") as db:  # the tables as the release before §11 made them
-        db.execute("DROP INDEX ledger_index_by_recorded")
-        db.execute("DROP TABLE ledger_voids")
-        db.execute("ALTER TABLE ledger_index DROP COLUMN rec_us")
+    with open_store(url) as store, store._cursor(commit=True) as cur:  # the tables before §11
+        for statement in ("DROP INDEX ledger_policy_events", "DROP INDEX ledger_index_by_recorded",
+                          "DROP TABLE ledger_voids", "ALTER TABLE ledger_index DROP COLUMN rec_us"):
+            cur.execute(statement)
     assert [answer(url, *q, "--team", team) for q in questions] == before
     exported = [json.loads(x) for x in run(url, "export", "--team", team).stdout.splitlines()]
     stamps = [dt.datetime.fromisoformat(x["recorded"]) for x in exported]
