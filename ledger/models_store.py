@@ -380,9 +380,13 @@ def iter_by_time(store: Store, team: str, after_key: Key | None = None, page: in
 def relinked_since(store: Store, team: str, position: int) -> bool:
     """Whether a link or unlink of the team was recorded after `position`: it re-decides leads
     from the earlier lead's arrival on (R-ID-1), before its own `at`."""
+    links = "('CustomersLinked', 'CustomersUnlinked')"
     return bool(store._rows(
         f"SELECT 1 FROM {EVENTS_TABLE} WHERE originator_id = ? AND originator_version > ? "
-        "AND topic IN ('CustomersLinked', 'CustomersUnlinked') LIMIT 1", (store._sid(team), position)))
+        f"AND topic IN {links} LIMIT 1", (store._sid(team), position))) or bool(store._rows(
+        # a void of a link recorded since: it undoes what the link re-decided (R-CO-2)
+        f"SELECT 1 FROM ledger_voids v JOIN {EVENTS_TABLE} e ON e.originator_id = ? AND e.originator_version = v.seq "
+        f"WHERE v.team = ? AND v.void_seq > ? AND e.topic IN {links} LIMIT 1", (store._sid(team), team, position)))
 
 
 def first_unfolded_at(store: Store, team: str, position: int) -> dt.datetime | None:

@@ -432,7 +432,9 @@ def _consultants(team: TeamCatalog, at: dt.datetime | None = None, **refs: str |
 
 
 def _leads(team: TeamCatalog, **refs: str) -> Problems:
-    return [(key, f"unknown lead {name!r}; expected a lead that has arrived in the team")
+    return [(key, f"lead {name!r} was voided (R-CO-2); expected a lead that has arrived in the team"
+             if name in team.voided_leads else
+             f"unknown lead {name!r}; expected a lead that has arrived in the team")
             for key, name in refs.items() if name not in team.leads]
 
 

@@ -317,3 +317,19 @@ def test_R_CO_2_a_voided_entry_typed_as_2030_no_longer_sets_the_boards_moment(st
     run(store_url, "void", "#5", "--reason", "年份录错", "--by", "主任", "--team", TEAM)
     assert answer(store_url, "board")["at"] < "2027"  # now again, not 2030
     assert answer(store_url, "turns", "--from", "2030-01-01", "--to", "2030-01-01") == {"rows": []}
+
+
+def test_R_CO_2_a_voided_link_re_decides_the_leads_it_had_merged_in_the_models_too(store_url, new_store_url):
+    base = roster() + [ev("LeadArrived", at(2, 10), lead="L1", channel="walk_in", phone="13800000001"),
+                       ev("LeadArrived", at(3, 10), lead="L2", channel="walk_in", phone="13900000002")]
+    imported(store_url, base)
+    plain = new_store_url()
+    imported(plain, base)
+    run(store_url, "link", "L1", "L2", "--at", at(4, 10), "--team", TEAM)
+    assert answer(store_url, "owner", "L2")["owner"] == answer(store_url, "owner", "L1")["owner"]
+    run(store_url, "void", "#7", "--reason", "不是同一位家长", "--team", TEAM)
+    questions = [("owner", "L1"), ("owner", "L2"), ("owner", "L2", "--at", at(3, 12)),
+                 ("turns", "--from", "2026-11-01", "--to", "2026-11-05")]
+    assert [answer(store_url, *q, "--team", TEAM) for q in questions] == \
+        [answer(plain, *q, "--team", TEAM) for q in questions]
+    assert " 0 drift item(s)" in run(store_url, "verify", "--team", TEAM).stdout
