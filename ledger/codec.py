@@ -153,11 +153,11 @@ def _plan(cls: type[Event]) -> tuple[dict[str, tuple[str, Callable]], tuple[str,
 
 def _source(topic: str, cls: type[Event], _kinds: list[str]) -> str:
     """The source of one type's decoder: straight-line code, one expression per field."""
-    lines = [f"def decode(state):",
-             f"    d = loads(state)",
+    lines = ["def decode(state):",
+             "    d = loads(state)",
              f"    if d.keys() - KEYS or d['type'] != {topic!r}:",
-             f"        raise Fallback",
-             f"    values = {{"]
+             "        raise Fallback",
+             "    values = {"]
     for position, (name, info) in enumerate(cls.model_fields.items()):
         key = info.alias or name
         kind = _kinds[position]

@@ -6,7 +6,7 @@ import importlib.util
 import io
 import itertools
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
