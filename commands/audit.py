@@ -37,12 +37,12 @@ def explain(store: Store, team: str, lead: str, at: dt.datetime, as_recorded: dt
     """`explain --json` (R-OW-6, R-CO-2, R-CO-4): the customer's timeline, each decision that an
     event recorded after it changed marked `changed_by`, and the customer's voided entries."""
     state = history.state_at(store, team, at, as_recorded)
-    voids = store.voided(team, as_recorded)
+    voided = store.voided_records(team, as_recorded)
+    voids = {rec.seq: void for rec, void in voided}
     try:
         answer = queries.explain(state, lead)
     except UnknownLead:
-        voided_arrival = [seq for seq in voids if _is_arrival_of(store, team, seq, lead)]
-        if not voided_arrival:
+        if not any(isinstance(rec.event, LeadArrived) and rec.event.lead == lead for rec, _ in voided):
             raise
         answer = {"lead": lead, "owner": None, "rule": None, "disputed": False, "timeline": []}
     leads = _customer_leads(state, lead)
@@ -55,11 +55,10 @@ def explain(store: Store, team: str, lead: str, at: dt.datetime, as_recorded: dt
             item["changed_by"] = changed
     _mark_changed_by_voids(store, team, state, answer, voids, at, as_recorded)
     extra = []
-    for seq, void_seq in voids.items():
-        found = store.stored(team, seq)
-        if found is None or not _about(found[0], leads):
+    for rec, void_seq in voided:
+        seq, event = rec
+        if not _about(event, leads):
             continue
-        event, _ = found
         extra.append({
             "at": _time(state, event.at), "type": event.type,
             "summary": f"{event.type} {voiding.summary(event)} (voided)",
@@ -70,11 +69,6 @@ def explain(store: Store, team: str, lead: str, at: dt.datetime, as_recorded: dt
     if extra:
         answer["timeline"] = sorted(answer["timeline"] + extra, key=lambda item: (item["at"] or "", item["seq"] or 0))
     return state, answer
-
-
-def _is_arrival_of(store: Store, team: str, seq: int, lead: str) -> bool:
-    found = store.stored(team, seq)
-    return found is not None and isinstance(found[0], LeadArrived) and found[0].lead == lead
 
 
 def _customer_leads(state: engine.TeamState, lead: str) -> set[str]:

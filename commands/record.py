@@ -288,8 +288,7 @@ AMEND_REASON = "amended: replaced by the entry recorded with this void"
 
 def _voided_leads(store: Store, team: str, catalog: C.Catalog) -> None:
     """R-CO-2: a voided arrival's lead id stays taken (the folded state no longer knows it)."""
-    leads = [found[0].lead for seq in store.voided(team)
-             if (found := store.stored(team, seq)) is not None and isinstance(found[0], E.LeadArrived)]
+    leads = [rec.event.lead for rec, _ in store.voided_records(team) if isinstance(rec.event, E.LeadArrived)]
     if leads:
         catalog.team(team).voided_leads = frozenset(leads)
 

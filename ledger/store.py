@@ -737,6 +737,18 @@ class Store(_Reads):
                           (team, to_micros(moment)))
         return from_micros(rows[0][0]) if rows and rows[0][0] is not None else None
 
+    def voided_records(self, team: str, as_recorded: dt.datetime | None = None) -> list[tuple[Recorded, int]]:
+        """The team's voided events (phones as keys) with the seq of each one's void, in
+        recording order: one query, whatever the number of voids."""
+        statement = (f"SELECT v.seq, v.void_seq, e.topic, e.state FROM ledger_voids v JOIN {EVENTS_TABLE} e "
+                     "ON e.originator_id = ? AND e.originator_version = v.seq WHERE v.team = ?")
+        params: list[Any] = [self._sid(team), team]
+        if as_recorded is not None:
+            statement += " AND v.rec_us <= ?"
+            params.append(to_micros(as_recorded))
+        rows = self._rows(statement + " ORDER BY v.seq", params)
+        return [(Recorded(seq, decode_event(topic, bytes(state))), void) for seq, void, topic, state in rows]
+
     def stored(self, team: str, seq: int) -> tuple[Event, dt.datetime] | None:
         """One stored event (phone numbers as keys) and its `recorded`."""
         rows = self._rows(f"SELECT e.topic, e.state, i.rec_us FROM {EVENTS_TABLE} e JOIN ledger_index i "
