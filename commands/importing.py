@@ -22,7 +22,7 @@ from orjson import loads as _orjson_loads
 
 from ledger.errors import ConcurrencyConflict, InputError, LineError
 from ledger.codec import accept_event
-from ledger.events import MAX_DEPTH, EntryVoided, Event, EventProblems, parse_event
+from ledger.events import FUTURE, MAX_DEPTH, EntryVoided, Event, EventProblems, parse_event
 from ledger.phone import mask_numbers
 from ledger.store import Store
 from projections import catalog as C
@@ -202,9 +202,6 @@ class _Team:
     head: int  # head including this import's chunks so far
     lines: array = field(default_factory=lambda: array("q"))  # line of each appended event
     recorded: dt.datetime | None = None  # the latest `recorded`, stored or given so far (R-CO-1)
-
-
-FUTURE = dt.timedelta(minutes=5)  # R-CO-5
 
 
 @dataclass(frozen=True)

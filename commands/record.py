@@ -282,7 +282,6 @@ def _iso(state: engine.TeamState, moment: dt.datetime) -> str:
     return moment.astimezone(state.tz).isoformat(timespec="seconds")
 
 
-FUTURE = dt.timedelta(minutes=5)  # R-CO-5
 AMEND_REASON = "amended: replaced by the entry recorded with this void"
 
 
@@ -364,7 +363,7 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
             later = None
         else:
             when, later = at, None
-        if at is not None and not allow_future and when > now + FUTURE:
+        if at is not None and not allow_future and when > now + E.FUTURE:
             raise InputError(f"R-CO-5: --at {when.isoformat()} is more than 5 minutes after now "
                              f"({now.astimezone(when.tzinfo).isoformat(timespec='seconds')}); expected a time "
                              "that has happened (--allow-future records it anyway: simulations, tests)")

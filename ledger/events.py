@@ -30,6 +30,7 @@ from .phone import mask, mask_numbers, normalize
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 MAX_SEAT = 99_999  # R-RO-1 seat numbers: 0 to this
 MAX_COUNT = 10_000  # turns to skip, K of N in a throttle: 1 to this
+FUTURE = dt.timedelta(minutes=5)  # R-CO-5: how far an `at` may lie after its recording
 
 
 class Channel(str, Enum):
