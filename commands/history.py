@@ -37,23 +37,11 @@ def team_zones(store: Store, team: str, as_recorded: dt.datetime | None = None) 
     PolicyAdopted's `timezone` applies from its own time on), for turning the dates and months
     people ask about into moments (`day_start`, `month_start`); with `as_recorded`, from the
     adoptions (and voids) recorded by then (R-CO-4)."""
-    from ledger.store import EVENTS_TABLE, decode_event, to_micros
-
-    statement = (f"SELECT e.originator_version, e.topic, e.state FROM {EVENTS_TABLE} e "
-                 "WHERE e.originator_id = ? AND e.topic = 'PolicyAdopted'")
-    params: list = [store._sid(team)]
-    if as_recorded is not None:
-        statement += (" AND EXISTS (SELECT 1 FROM ledger_index i WHERE i.team = ? "
-                      "AND i.seq = e.originator_version AND i.rec_us <= ?)")
-        params += [team, to_micros(as_recorded)]
-    rows = store._rows(statement, params)
-    if not rows:
+    adopted = store.adoptions(team, as_recorded)
+    if not adopted:
         if store.head(team) == 0:
             raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
         return []
-    adopted = sorted(store.unvoided(team, [Recorded(seq, decode_event(topic, bytes(state)))
-                                           for seq, topic, state in rows], as_recorded),  # R-CO-2
-                     key=lambda rec: rec.key)
     return [(rec.event.at, ZoneInfo(build_policy_zone(rec.event))) for rec in adopted]
 
 
@@ -100,11 +88,12 @@ def state_at(store: Store, team: str, at: dt.datetime, as_recorded: dt.datetime 
 
 
 def load(store: Store, team: str, at: dt.datetime, *, head: int | None = None,
-         as_recorded: dt.datetime | None = None) -> Loaded:
+         as_recorded: dt.datetime | None = None, keep: bool = True) -> Loaded:
     """`state_at`, with the stream head it was read at and how much it had to fold.
 
     With `as_recorded` (R-CO-4) the nearest checkpoint before the earliest `at` recorded after
-    that moment is used (it holds nothing recorded later), and no checkpoint is left behind.
+    that moment is used (it holds nothing recorded later), and no checkpoint is left behind;
+    nor with `keep=False` (a what-if stores nothing, R-WI-1).
 
     The cyclic garbage collector is paused while the checkpoint is loaded and folded, and the
     loaded objects are then frozen (`gc.freeze`): the state holds no reference cycles, and a full
@@ -130,7 +119,7 @@ def load(store: Store, team: str, at: dt.datetime, *, head: int | None = None,
             except engine.StaleCheckpoint:  # another engine version wrote it: fold from the events
                 pass
         records = store.read_by_time(team, after_key=after, until=at, as_recorded=as_recorded)
-        keep = as_recorded is None
+        keep = keep and as_recorded is None
         try:
             return _fold(store, team, state, records, at, head, keep=keep)
         except engine.NeedsFullReplay:  # a link re-decides earlier leads (R-ID-1): from scratch

@@ -709,6 +709,19 @@ class Store(_Reads):
         statement += " ORDER BY i.at_us, i.seq"
         return self.unvoided(team, _decoded(self._rows(statement, params)), as_recorded)
 
+    def adoptions(self, team: str, as_recorded: dt.datetime | None = None) -> list[Recorded]:
+        """The team's `PolicyAdopted` events in replay order, voided ones left out (R-CO-2);
+        with `as_recorded`, those recorded by then (R-CO-4)."""
+        statement = (f"SELECT e.originator_version, e.topic, e.state FROM {EVENTS_TABLE} e "
+                     "WHERE e.originator_id = ? AND e.topic = 'PolicyAdopted'")
+        params: list[Any] = [self._sid(team)]
+        if as_recorded is not None:
+            statement += (" AND EXISTS (SELECT 1 FROM ledger_index i WHERE i.team = ? "
+                          "AND i.seq = e.originator_version AND i.rec_us <= ?)")
+            params += [team, to_micros(as_recorded)]
+        records = _decoded(self._rows(statement, params))
+        return sorted(self.unvoided(team, records, as_recorded), key=lambda rec: rec.key)
+
     # -- the record (R-CO-*) -------------------------------------------------------------------
 
     def unvoided(self, team: str, records: list[Recorded], as_recorded: dt.datetime | None = None) -> list[Recorded]:
