@@ -3,15 +3,16 @@ as adopted and under an alternative policy in force from the start of `--from`. 
 stored: no event, no checkpoint, no read model.
 
 Both replays share the history before `--from`: the actual one is read as any query reads it
-(the nearest checkpoint, then the events after it); the alternative one starts from the same
-prefix state, loaded again, and folds `projections.whatif.alternative_history` of what follows.
-A link after `--from` that needs the whole history again (R-ID-1) folds the alternative from
-the first event instead.
+(the nearest checkpoint, then the events after it); the alternative one starts from the state
+before `--from`, read the same way, and folds `projections.whatif.alternative_history` of what
+follows. A link after `--from` that needs the whole history again (R-ID-1) folds the
+alternative from the first event instead.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from projections.calendar import date_start
 from projections.commission import statements_of_months
 
 from . import history
+from .read_models import commission_text
 from .record import parse_override
 
 ONE_US = dt.timedelta(microseconds=1)
@@ -77,11 +79,19 @@ def run(store: Store, team: str, date_from: dt.date, date_to: dt.date, *, preset
     alt_zones = [(since, zone) for since, zone in zones if since < period.start]
     alt_zones.append((period.start, ZoneInfo(policy_of(adoption).timezone)))
     alt_period = Period.of(alt_zones, date_from, date_to)
+    reader = _Reader(store, team, head, as_recorded, period.start, Recorded(head + 1, adoption))
 
-    reader = _Reader(store, team, head, as_recorded)
-    actual = _side(reader, period, lead, None)
-    alternative = _side(reader, alt_period, lead, Recorded(head + 1, adoption))
-    return Outcome(period, adoption, actual, alternative)
+    # The actual replay is read as a query reads it (the nearest checkpoint before the end of
+    # --to); the alternative one starts from the state before --from, read the same way.
+    prefix_end = period.start - ONE_US
+    until = max(period.end, period.months_end, alt_period.end, alt_period.months_end)
+    after = reader.events(prefix_end, until)
+    sides = (_Replay(reader, period, after, None), _Replay(reader, alt_period, after, reader.adoption))
+    states = [reader.load(period.end), sides[1].fold(reader.load(prefix_end), alt_period.end)]
+    observed = whatif.observe(*states, date_from, date_to, (period.start, period.end), lead)
+    results = [dataclasses.replace(seen, commission=side.commission(state))
+               for side, state, seen in zip(sides, states, observed)]
+    return Outcome(period, adoption, *results)
 
 
 def alternative_adoption(adopted: list[Recorded], team: str, start: dt.datetime, preset: str | None,
@@ -111,12 +121,15 @@ def alternative_adoption(adopted: list[Recorded], team: str, start: dt.datetime,
 
 @dataclass(frozen=True)
 class _Reader:
-    """The store as both replays read it: the team's history as recorded by `as_recorded`."""
+    """The store as both replays read it: the team's history as recorded by `as_recorded`, and
+    the alternative's adoption at `start`."""
 
     store: Store
     team: str
     head: int
     as_recorded: dt.datetime | None
+    start: dt.datetime
+    adoption: Recorded
 
     def load(self, at: dt.datetime) -> engine.TeamState:
         return history.load(self.store, self.team, at, head=self.head, as_recorded=self.as_recorded,
@@ -128,45 +141,36 @@ class _Reader:
         return self.store.read_by_time(self.team, after_key=key, until=until, as_recorded=self.as_recorded)
 
 
-def _side(reader: _Reader, period: Period, lead: str | None, adoption: Recorded | None) -> whatif.Side:
-    """One replay observed at the end of the period, then folded on to the end of its last
-    month for the commission; `adoption` None is the history as adopted."""
-    until = max(period.end, period.months_end)
-    if adoption is None:
-        state = reader.load(period.end)
-        later = reader.events(period.end, until)
-    else:
-        state, later = _alternative(reader, period, adoption, until)
-    side = whatif.observe(state, period.date_from, period.date_to, period.start, period.end, lead)
-    if until > period.end:
+class _Replay:
+    """One of the two replays: the history as adopted (`adoption` None) or the alternative."""
+
+    def __init__(self, reader: _Reader, period: Period, after: list[Recorded], adoption: Recorded | None):
+        self.reader, self.period, self.adoption = reader, period, adoption
+        self.after = after if adoption is None else whatif.alternative_history(after, reader.start, adoption)
+
+    def commission(self, state: engine.TeamState) -> dict[str, dict]:
+        """`commission --json` of each month the period covers: as adopted, from the read models
+        when they are current (as the query reads them), else folded on to the last month's end."""
+        months = self.period.months
+        if self.adoption is None and self.reader.as_recorded is None:
+            texts = [commission_text(self.reader.store, self.reader.team, month) for month in months]
+            if all(text is not None for text in texts):
+                return {month: json.loads(text) for month, text in zip(months, texts)}
+        state = self.fold(state, self.period.months_end)
+        return statements_of_months(state.money, state.policies, state.tz, months)
+
+    def fold(self, state: engine.TeamState, until: dt.datetime) -> engine.TeamState:
+        """`state` folded on to `until` with this replay's events; from the first event when a
+        link re-decides earlier leads (R-ID-1) on a state that holds no records."""
+        if state.clock is not None and until <= state.clock:
+            return state
         try:
-            state = engine.replay(later, until=until, state=state)
-        except engine.NeedsFullReplay:  # a link re-decides earlier leads (R-ID-1)
-            state = _full(reader, period, adoption, until)
-    commission = statements_of_months(state.money, state.policies, state.tz, period.months)
-    return dataclasses.replace(side, commission=commission)
-
-
-def _alternative(reader: _Reader, period: Period, adoption: Recorded,
-                 until: dt.datetime) -> tuple[engine.TeamState, list[Recorded]]:
-    """The alternative state at the end of the period (from the shared prefix) and the
-    alternative events after it up to `until`."""
-    prefix_end = period.start - ONE_US
-    events = whatif.alternative_history(reader.events(prefix_end, until), period.start, adoption)
-    now = [rec for rec in events if rec.event.at <= period.end]
-    later = [rec for rec in events if rec.event.at > period.end]
-    try:
-        return engine.replay(now, until=period.end, state=reader.load(prefix_end)), later
-    except engine.NeedsFullReplay:  # a link after --from re-decides earlier leads (R-ID-1)
-        return _full(reader, period, adoption, period.end), later
-
-
-def _full(reader: _Reader, period: Period, adoption: Recorded | None, until: dt.datetime) -> engine.TeamState:
-    """A replay from the first event to `until`, as adopted or under the alternative."""
-    if adoption is None:
-        return reader.load(until)
-    records = whatif.alternative_history(reader.events(None, until), period.start, adoption)
-    return engine.replay(records, until=until)
+            return engine.replay([rec for rec in self.after if rec.event.at <= until], until=until, state=state)
+        except engine.NeedsFullReplay:
+            if self.adoption is None:
+                return self.reader.load(until)
+            records = self.reader.events(None, until)
+            return engine.replay(whatif.alternative_history(records, self.reader.start, self.adoption), until=until)
 
 
 def _day_start(zones: list, date: dt.date) -> dt.datetime:
@@ -207,4 +211,4 @@ def observed(store: Store, team: str, date_from: dt.date, date_to: dt.date,
         raise InputError(f"--to {date_to} is before --from {date_from}")
     period = Period.of(history.team_zones(store, team, as_recorded), date_from, date_to)
     state = history.load(store, team, period.end, as_recorded=as_recorded, keep=False).state
-    return period, whatif.observe(state, date_from, date_to, period.start, period.end, None)
+    return period, whatif.side_of(state, set(), date_from, date_to, (period.start, period.end))

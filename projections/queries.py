@@ -69,6 +69,12 @@ def owner(state: TeamState, lead: str) -> dict:
     }
 
 
+def owner_and_rule(state: TeamState, lead: str) -> tuple[str | None, str | None]:
+    """`owner`'s `owner` and `rule` alone (a what-if reads them for every lead)."""
+    found = _lead(state, lead)
+    return state.customers[found.customer].owner, _rule(state, found)
+
+
 def next_owner(state: TeamState, channel: str, at: dt.datetime) -> dict:
     """Who would own a lead of CHANNEL from a new customer naming nobody arriving at `at`."""
     route = route_for(state, channel, at)

@@ -64,20 +64,29 @@ class Side:
         return totals
 
 
-def observe(state: TeamState, date_from: dt.date, date_to: dt.date, start: dt.datetime,
-            end: dt.datetime, lead: str | None = None) -> Side:
-    """What a what-if compares, read off `state` folded to `end` (the end of `date_to`)."""
-    owners = {}
-    for lid in sorted(state.leads, key=lambda lid: (state.leads[lid].at, lid)):
-        if state.leads[lid].at <= end:
-            answer = queries.owner(state, lid)
-            owners[lid] = (answer["owner"], answer["rule"])
+def observe(actual: TeamState, alternative: TeamState, date_from: dt.date, date_to: dt.date,
+            window: tuple[dt.datetime, dt.datetime], lead: str | None = None) -> tuple[Side, Side]:
+    """What a what-if compares, read off the two replays folded to the end of `date_to`: every
+    lead's owner (read in bulk: a restored state fetches its kept values at once)."""
+    sides = []
+    for state in (actual, alternative):
+        for kept in (state.leads, state.customers):
+            kept.values()  # every value a checkpoint kept apart, in one fetch
+        sides.append(side_of(state, set(state.leads), date_from, date_to, window, lead))
+    return tuple(sides)
+
+
+def side_of(state: TeamState, leads: set[str], date_from: dt.date, date_to: dt.date,
+          window: tuple[dt.datetime, dt.datetime], lead: str | None = None) -> Side:
+    """One replay observed at the end of `date_to` (its clock), the owners of `leads` only."""
+    arrived = sorted((lead.at, lid) for lid, lead in state.leads.items() if lid in leads and lead.at <= state.clock)
+    owners = {lid: queries.owner_and_rule(state, lid) for _, lid in arrived}
     return Side(
         rows=queries.turns(state, date_from, date_to)["rows"],
         owners=owners,
         seats={cid: c.seat for cid, c in state.consultants.items()},
         names={cid: c.name for cid, c in state.consultants.items()},
-        eligible=eligible(state, start, end),
+        eligible=eligible(state, *window),
         timeline=_timeline(state, lead) if lead is not None else None,
     )
 
