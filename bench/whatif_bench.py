@@ -9,8 +9,8 @@ as a store in use has them). Then, each in its own child process (wall time and 
     history + `projections.engine.replay`), the issue's baseline;
   - `whatif_year`: `ledger whatif --json` over the whole year (`--from` its first day, `--to`
     its last) with `--override day_end=17:00`: two folds of the year, nothing shared;
-  - `whatif_month`: the same over the year's last month: the prefix before `--from` is read
-    from the nearest checkpoint, once per replay.
+  - `whatif_month`: the same over the year's last 30 days: each replay reads the history
+    before `--from` from the nearest checkpoint (or folds it, where there is none).
 
 Prints JSON: medians, ratios against `replay` (target: `whatif_year` <= 2.5), peak RSS.
 
@@ -79,7 +79,7 @@ def main() -> None:
     subprocess.run([exe, "import", "--allow-future", str(path), "--db", db], check=True, capture_output=True)
     import_s = time.perf_counter() - started
 
-    month_from = last.replace(day=1)
+    month_from = last - dt.timedelta(days=29)
     commands = {
         "replay": [sys.executable, "-c", REPLAY.format(root=str(ROOT), db=db, team=team)],
         "whatif_year": [exe, "whatif", "--team", team, "--from", first.isoformat(), "--to", last.isoformat(),
