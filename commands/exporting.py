@@ -8,7 +8,6 @@ not been erased (R-ID-2); erased ones stay as their key. Export -> import into a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
 
 from ledger.errors import UnknownTeam
 from ledger.store import Store
@@ -21,12 +20,3 @@ def export_lines(store: Store, team: str) -> Iterator[bytes]:
         raise UnknownTeam(f"unknown team {team!r}; the store holds: {known}")
     for line in store.export_lines(team):
         yield line + b"\n"
-
-
-def export_team(store: Store, team: str, out: BinaryIO) -> int:
-    """Write the export of `team` to `out`; returns the number of events."""
-    count = 0
-    for line in export_lines(store, team):
-        out.write(line)
-        count += 1
-    return count

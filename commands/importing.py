@@ -80,18 +80,6 @@ def _parse_line(text: str) -> Event:
     return parse_event(data)
 
 
-def parse_lines(lines: Iterable[str]) -> tuple[list[tuple[int, Event]], list[tuple[int, str, str]]]:
-    """The valid events with their line numbers, and the problems of the other lines."""
-    events: list[tuple[int, Event]] = []
-    problems: list[tuple[int, str, str]] = []
-    for number, event, found in _parsed(lines):
-        if event is not None:
-            events.append((number, event))
-        else:
-            problems.extend(found)
-    return events, problems
-
-
 def _parsed(lines: Iterable[str]) -> Iterator[tuple[int, Event | None, list[tuple[int, str, str]]]]:
     for number, line in enumerate(lines, start=1):
         text = line.strip()
@@ -111,13 +99,8 @@ def _parsed(lines: Iterable[str]) -> Iterator[tuple[int, Event | None, list[tupl
             yield number, None, [(number, "(line)", f"expected one JSON object per line: {mask_numbers(str(error)[:200])}")]
 
 
-def split_lines(text: str) -> list[str]:
-    """Lines of a JSON Lines text: only \\n ends a line (JSON strings may hold U+2028 etc.)."""
-    return text.split("\n")
-
-
 def iter_lines(text: str) -> Iterator[str]:
-    """`split_lines` without the list: one line at a time."""
+    """Lines of a JSON Lines text, one at a time: only \\n ends a line (JSON strings may hold U+2028 etc.)."""
     start = 0
     find = text.find
     while True:

@@ -91,7 +91,7 @@ def _compute(store: Store, team: str, start: dt.datetime | None, head: int, *, p
                                  covered=covered, keep=keep, keep_every=every, keep_from=tail)
             models.position = head
             return models
-        except getattr(engine, "NeedsFullReplay", ()) or ():  # a link re-decides earlier leads (R-ID-1)
+        except engine.NeedsFullReplay:  # a link re-decides earlier leads (R-ID-1)
             models_folded[0] = 0
     models = fold_models(None, counted(records(None)), start=None, keep=keep, keep_every=every, keep_from=tail)
     models.position = head

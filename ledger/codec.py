@@ -142,15 +142,6 @@ def _raise() -> Any:
     raise _Fallback
 
 
-def _plan(cls: type[Event]) -> tuple[dict[str, tuple[str, Callable]], tuple[str, ...]]:
-    """key in the stored JSON -> (field name, conversion); and the field order."""
-    keys: dict[str, tuple[str, Callable]] = {}
-    for name, info in cls.model_fields.items():
-        key = info.alias or name
-        keys[key] = (name, _converter(info.annotation, list(info.metadata)))
-    return keys, tuple(cls.model_fields)
-
-
 def _source(topic: str, cls: type[Event], _kinds: list[str]) -> str:
     """The source of one type's decoder: straight-line code, one expression per field."""
     lines = ["def decode(state):",

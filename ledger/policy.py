@@ -157,10 +157,6 @@ class Policy(BaseModel):
             raise ValueError(f"expected a fraction from 0 to 1 like \"1/10\", got {shown(value)}")
         return weight
 
-    def order(self, channel: Channel) -> OrderMode | None:
-        """The channel's rotation mode; None for a channel that does not rotate (outbound)."""
-        return self.orders.get(channel)
-
 
 PRESETS = ("campus", "realty", "fitness")
 
