@@ -82,3 +82,32 @@ def store(store_url):
     opened = open_store(store_url)
     yield opened
     opened.close()
+
+
+# -- ../shared/acceptance: the acceptance scenarios beside the checkout, when they are there ----
+
+ACCEPTANCE = Path(__file__).resolve().parents[1].parent / "shared" / "acceptance"
+
+
+def acceptance_folder() -> Path:
+    """`../shared/acceptance`, for a test that reads the acceptance scenarios: call it first.
+
+    CI checks the shared folder out beside the repository; a lone clone has none, and the test is
+    skipped, saying why. Under `CI=true` a missing folder is a broken checkout: the test fails.
+    """
+    if (ACCEPTANCE / "run.py").is_file():
+        return ACCEPTANCE
+    reason = f"needs the acceptance scenarios beside the checkout: {ACCEPTANCE} is absent"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: a lone clone is not enough)", pytrace=False)
+    pytest.skip(reason)
+
+
+def acceptance_params(params: list, names: int) -> list:
+    """Parameters read from the scenarios at collection; with the folder absent, one stand-in case
+    (None for each of the `names` arguments), so the test is still collected and
+    `acceptance_folder()`, called first in it, skips or fails it (instead of pytest's silent skip
+    of an empty parameter set)."""
+    if params or ACCEPTANCE.is_dir():
+        return params
+    return [pytest.param(*([None] * names), id="no-shared-acceptance")]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import acceptance_folder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +26,6 @@ from ledger.events import parse_event
 from ledger.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-ACCEPTANCE = ROOT.parent / "shared" / "acceptance"  # ../shared beside the checkout, as in CI
 
 
 def jsonl(*events: dict) -> str:
@@ -167,7 +167,7 @@ def test_an_identical_event_with_an_id_written_differently_is_still_identical(st
 
 
 def test_the_bad_input_scenarios_imports_exit_as_the_acceptance_suite_expects(store):
-    scenario = json.loads((ACCEPTANCE / "bad_input.json").read_text(encoding="utf-8"))
+    scenario = json.loads((acceptance_folder() / "bad_input.json").read_text(encoding="utf-8"))
     steps = [{"import": scenario["events"], "exit": 0}] + scenario["checks"]
     for number, step in enumerate(steps):
         if "import" in step:
