@@ -81,6 +81,7 @@ def row(board: dict, name: str, consultant: str) -> dict:
     return next(r for r in channel(board, name)["order"] if r["consultant"] == consultant)
 
 
+@pytest.mark.slow
 def test_a_campus_day_recorded_from_the_command_line_follows_the_rulebook(store_url):
     day = Day(store_url)
     day.run("adopt", "campus", "--team", TEAM, "--at", "2026-11-01T07:00:00+08:00")

@@ -36,6 +36,7 @@ def _same(fast, slow) -> None:
     assert hash(fast.model_dump_json()) == hash(slow.model_dump_json())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["campus", "realty", "fitness"])
 def test_fast_decode_equals_validated_decode_for_every_generated_event(preset):
     seen: set[str] = set()
@@ -97,6 +98,7 @@ def test_a_state_the_fast_path_does_not_trust_is_validated_and_fails_alike(state
         codec.decode_event(topic, state)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["campus", "realty", "fitness"])
 def test_fast_accept_and_encode_equal_pydantic_for_every_generated_event(preset):
     for data in generate(11, 2, 30, dt.date(2026, 5, 1), preset=preset):

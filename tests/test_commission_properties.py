@@ -7,12 +7,15 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.policy import build_policy
 from projections.commission import statements
 from projections.facts import ContractFacts, Credit, MoneyFacts, Movement, Target
+
+pytestmark = pytest.mark.slow
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 1, 1, tzinfo=TZ)

@@ -89,6 +89,7 @@ def test_R_CO_1_an_imported_recording_time_before_the_teams_latest_or_after_the_
     assert answer(store_url, "event", "#5")["seq"] == 5
 
 
+@pytest.mark.slow
 def test_R_CO_1_a_store_without_recording_times_upgrades_in_place_and_keeps_every_answer(store_url):
     url = store_url
     lines = [json.dumps(e, ensure_ascii=False) for e in generate(3, teams=1, days=6, start=dt.date(2026, 10, 5))]
@@ -146,6 +147,7 @@ def _answers(url: str, questions, team: str) -> list:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [5, 9])
 def test_R_CO_2_a_void_answers_every_query_as_if_the_voided_event_had_never_been_recorded(tmp_path, seed):
     events = _history(seed)
@@ -220,6 +222,7 @@ def test_an_amend_voids_and_records_the_correction_in_one_append(store_url):
 # -- R-CO-4 as recorded ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_R_CO_4_as_recorded_answers_as_a_store_holding_only_what_was_recorded_by_then(tmp_path):
     events = _history(4)
     rng = random.Random(4)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ledger.events import Recorded, parse_event
@@ -178,12 +179,14 @@ def snapshot(state: TeamState) -> dict:
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(histories())
 def test_replay_is_deterministic(records):
     assert snapshot(replay(records)) == snapshot(replay(list(reversed(records))))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(histories(), st.data())
 def test_every_prefix_folds_and_an_answer_at_t_only_sees_events_up_to_t(records, data):
@@ -195,6 +198,7 @@ def test_every_prefix_folds_and_an_answer_at_t_only_sees_events_up_to_t(records,
     assert snapshot(full) == snapshot(only)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(histories())
 def test_folding_in_recording_order_equals_replaying_sorted(records):
@@ -206,6 +210,7 @@ def test_folding_in_recording_order_equals_replaying_sorted(records):
     assert snapshot(state) == snapshot(expected)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(histories(), st.data())
 def test_a_pickled_checkpoint_continues_like_a_full_replay(records, data):
@@ -215,6 +220,7 @@ def test_a_pickled_checkpoint_continues_like_a_full_replay(records, data):
     assert snapshot(replay(ordered, state=checkpoint)) == snapshot(replay(ordered))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(histories())
 def test_one_owner_per_customer_joined_owners_and_no_negative_counts(records):
@@ -229,6 +235,7 @@ def test_one_owner_per_customer_joined_owners_and_no_negative_counts(records):
     assert all(t >= 0 and n >= 0 for t, n in state.counts.values())
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(histories(), st.data())
 def test_a_checkpoint_later_than_the_asked_moment_is_not_trusted(records, data):
@@ -237,6 +244,7 @@ def test_a_checkpoint_later_than_the_asked_moment_is_not_trusted(records, data):
     assert snapshot(replay(records, until=at, state=later)) == snapshot(replay(records, until=at))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(histories(), st.data())
 def test_folding_in_chunks_like_the_store_equals_one_replay(records, data):

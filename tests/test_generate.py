@@ -296,6 +296,7 @@ def test_the_demo_fixture_is_rebuilt_identically(tmp_path):
     assert out.read_text(encoding="utf-8") == DEMO.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["campus", "realty", "fitness"])
 def test_generated_histories_pass_the_import_catalog(preset):
     catalog_module = pytest.importorskip("projections.catalog")

@@ -2,6 +2,8 @@
 import datetime as dt
 import json
 
+import pytest
+
 from commands.history import CHECKPOINT_SEQ, state_at
 from commands.importing import import_file
 from ledger.store import open_store
@@ -29,6 +31,7 @@ def test_a_checkpoint_of_another_engine_version_is_ignored_and_the_answer_folds_
         store.close()
 
 
+@pytest.mark.slow
 def test_a_restored_state_reads_only_the_values_it_uses_and_a_new_checkpoint_writes_only_those(store_url, monkeypatch):
     """Checkpoints keep leads and customers apart by digest: restoring one reads none of them until
     a query touches one, and the next checkpoint stores only the values read (and changed) since."""

@@ -262,6 +262,7 @@ def histories(draw, team: str):
 _teams = itertools.count()
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_import_then_export_then_import_again_gives_the_same_events_and_identical_bytes(store, new_store_url, data):

@@ -87,6 +87,7 @@ def _late_lines(store, team: str, rng: random.Random) -> list[str]:
     return [json.dumps(item) for item in out]
 
 
+@pytest.mark.slow
 def test_models_are_kept_current_and_answer_as_the_fold_before_and_after_late_events(store_url):
     rng = random.Random(11)
     lines = _lines()
@@ -109,6 +110,7 @@ def test_models_are_kept_current_and_answer_as_the_fold_before_and_after_late_ev
             assert result.drift == [], result.drift[:3]
 
 
+@pytest.mark.slow
 def test_recording_commands_keep_the_models_from_the_state_they_decided_on(store_url, monkeypatch):
     """A recording command folds the read models on from the state it decided on (`models_after`),
     also when other events or timers (the 24:00 R-FU-2 deadlines) share its instant; it falls back
@@ -151,6 +153,7 @@ def test_recording_commands_keep_the_models_from_the_state_they_decided_on(store
         _assert_models_answer_as_the_fold(store, team, random.Random(3), moments=3, leads=20)
 
 
+@pytest.mark.slow
 def test_owner_turns_and_commission_print_the_same_bytes_from_the_model_and_from_the_fold(store_url, monkeypatch):
     lines = _lines(seed=3, teams=1, days=12)
     runner = CliRunner()

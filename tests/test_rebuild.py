@@ -47,6 +47,7 @@ def _checksum(url: str) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@pytest.mark.slow
 def test_rebuild_twice_gives_identical_models_and_no_drift(store_url):
     _import(store_url)
     first = _checksum(store_url)
@@ -62,6 +63,7 @@ def test_rebuild_twice_gives_identical_models_and_no_drift(store_url):
         assert [len(M.generations(store, team)) for team in store.teams()] == [1, 1]
 
 
+@pytest.mark.slow
 def test_verify_names_a_corrupted_owner_row_and_a_count_and_exits_1(store_url):
     teams = _import(store_url)
     team = teams[1]
@@ -114,6 +116,7 @@ def _run_until_paused(url: str, phase: str) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase", ["start", "fold", "write", "swap"])
 def test_a_rebuild_killed_at_any_point_leaves_the_live_models_and_the_next_run_completes(store_url, phase):
     _import(store_url, days=5)
@@ -132,6 +135,7 @@ def test_a_rebuild_killed_at_any_point_leaves_the_live_models_and_the_next_run_c
         assert all(len(M.generations(store, team)) == 1 for team in before)
 
 
+@pytest.mark.slow
 def test_verify_with_two_worker_processes_and_two_shards_covers_every_team_once(store_url):
     teams = _import(store_url, teams=3, days=3)
     seen = []

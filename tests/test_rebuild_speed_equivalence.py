@@ -29,6 +29,7 @@ def _records(preset: str, seed: int = 3, days: int = 75) -> dict[str, list[Recor
     return by_team
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["campus", "fitness", "realty"])
 def test_statements_of_several_months_are_each_months_own_statements(preset):
     for records in _records(preset).values():
@@ -41,6 +42,7 @@ def test_statements_of_several_months_are_each_months_own_statements(preset):
             assert together[month] == statements(state.money, state.policies, state.tz, month), month
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["campus", "fitness", "realty"])
 def test_owner_rows_are_the_same_when_every_lead_is_asked_at_every_instant(preset, monkeypatch):
     for records in _records(preset, days=40).values():

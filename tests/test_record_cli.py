@@ -63,6 +63,7 @@ def db(tmp_path) -> str:
 # -- one event per command -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_event_type_of_the_interchange_can_be_recorded_without_writing_json(store_url):
     campus(store_url)
     steps = [

@@ -16,9 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli import main
+
+pytestmark = pytest.mark.slow
 
 WORKERS = 4
 CALLS = {"sqlite": 50, "postgresql": 50}  # per process

@@ -226,6 +226,7 @@ def _ledger(url: str, *args: str, env: dict | None = None) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_an_import_killed_after_its_commit_leaves_models_the_next_command_repairs(store_url, tmp_path):
     path, count = _history(tmp_path)
     proc = _ledger(store_url, "import", str(path), env={importing.IMPORT_PAUSE_ENV: "imported"})
@@ -255,6 +256,7 @@ def test_a_re_import_that_appends_nothing_brings_the_models_up_to_date(store_url
         assert M.live(store, team).position == count
 
 
+@pytest.mark.slow
 def test_an_import_killed_at_random_points_stores_all_or_nothing_and_verifies_clean(new_store_url, tmp_path):
     path, count = _history(tmp_path, days=10)
     chance = random.Random(17)
@@ -282,6 +284,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_rebuild_whose_worker_dies_ends_with_exit_1_and_leaves_the_live_models(store_url, tmp_path):
     events = list(generate(5, teams=2, days=4, start=dt.date(2026, 9, 1)))
     path = tmp_path / "two.jsonl"

@@ -177,6 +177,7 @@ def _append_with_retries(url: str, worker: int, batches: int) -> int:
     return conflicts
 
 
+@pytest.mark.slow
 def test_concurrent_processes_appending_to_one_team_lose_and_duplicate_nothing(store, store_url):
     store.append({"t1": (0, roster(consultants=1))})
     workers, batches = 4, 15
