@@ -1559,6 +1559,58 @@ def followups_command(opts: StoreOptions) -> None:
     _console().print(table)
 
 
+@main.command("rules")
+@click.argument("rule_id", metavar="[ID]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on standard output (both languages).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Only this language (default: Chinese, then English).")
+def rules_command(rule_id: str | None, as_json: bool, lang: str | None) -> None:
+    """The rules reference: every rule id by section, or one rule's statement in Chinese and
+    English with the house-rule phrase it comes from. Needs no store.
+
+    \b
+    Example:
+      ledger rules
+      ledger rules R-RT-2
+      ledger rules R-OW-3b --lang en
+      ledger rules --json
+    """
+    from rich.markup import escape
+
+    from ledger import rules
+
+    langs = [lang] if lang else ["zh", "en"]
+    if rule_id is not None:
+        found = rules.rule(rule_id)
+        if as_json:
+            return _emit_json(found.to_json_dict())
+        console = _console()
+        presets = f"  ({', '.join(found.applies_to)})" if found.applies_to else ""
+        section = " / ".join(found.section.title[code] for code in langs)
+        console.print(f"[bold]{found.id}[/bold] {escape(' / '.join(found.title[c] for c in langs))}{presets}"
+                      f"  [dim]§{found.section.number} {escape(section)}[/dim]")
+        for code in langs:
+            console.print(f"\n{escape(found.statement[code])}")
+        heading = {"zh": "出处", "en": "Source"}
+        console.print(f"\n{' / '.join(heading[c] for c in langs)}:" + ("" if found.sources else " -"))
+        for source in found.sources:
+            house = rules.house_rules()[source.house_rule]["zh" if "zh" in langs else "en"]
+            console.print(f"  「{escape(source.quote)}」 {escape(house)} ({source.house_rule}), {escape(source.where)}")
+        return None
+    if as_json:
+        return _emit_json({"rules": [r.to_json_dict() for r in rules.all_rules()]})
+    table = _table(f"Rules reference ({len(rules.all_rules())} rules; `ledger rules ID` for one)",
+                   ["id", *({"zh": "标题", "en": "title"}[c] for c in langs), "presets"])
+    for section in rules.sections():
+        members = [r for r in rules.all_rules() if r.section.id == section.id]
+        table.add_row(f"[bold]§{section.number}[/bold]",
+                      *(f"[bold]{escape(section.title[c])}[/bold]" for c in langs), "", end_section=False)
+        for index, item in enumerate(members):
+            table.add_row(item.id, *(escape(item.title[c]) for c in langs), ", ".join(item.applies_to),
+                          end_section=index == len(members) - 1)
+    _console().print(table)
+    return None
+
+
 @main.command("commission")
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month of the statements.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for payroll spreadsheets (UTF-8 with BOM).")
