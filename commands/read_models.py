@@ -141,12 +141,10 @@ def maintain_after(store: Store, team: str, state: engine.TeamState, stored: lis
         if any(r.event.type in ("CustomersLinked", "CustomersUnlinked") for r in stored):
             return False  # it re-decides earlier leads (R-ID-1): `maintain` folds anew
         at_us = to_micros(stored[0].event.at)
-        if store._rows("SELECT 1 FROM ledger_model_seats WHERE team = ? AND gen = ? AND valid_from_us = ?",
-                       (team, g.gen, at_us)):
+        if M.seats_changed_at(store, team, g.gen, at_us):
             return False  # the seats changed at this instant: only the full fold rewrites that row
-        leads = store._rows("SELECT lead FROM ledger_model_owners WHERE team = ? AND gen = ? AND valid_from_us = ?",
-                            (team, g.gen, at_us))
-        changed = {state.leads[lead].customer for lead, in leads if lead in state.leads}
+        changed = {state.leads[lead].customer for lead in M.owners_changed_at(store, team, g.gen, at_us)
+                   if lead in state.leads}
         models = models_after(state, stored, covered=g.horizon, changed=changed)
         M.write(store, team, g.gen, models, g.position)
     except (M.Stale, LedgerError):

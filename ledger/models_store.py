@@ -280,6 +280,18 @@ def owner_answer(store: Store, team: str, gen: int, lead: str, at: dt.datetime) 
     return rows[0][0] if rows else None
 
 
+def seats_changed_at(store: Store, team: str, gen: int, at_us: int) -> bool:
+    """Whether the model's seats row changes at exactly this instant."""
+    return bool(store._rows("SELECT 1 FROM ledger_model_seats WHERE team = ? AND gen = ? AND valid_from_us = ?",
+                            (team, gen, at_us)))
+
+
+def owners_changed_at(store: Store, team: str, gen: int, at_us: int) -> list[str]:
+    """The leads whose model owner row starts at exactly this instant."""
+    return [lead for lead, in store._rows(
+        "SELECT lead FROM ledger_model_owners WHERE team = ? AND gen = ? AND valid_from_us = ?", (team, gen, at_us))]
+
+
 def seats_at(store: Store, team: str, gen: int, at: dt.datetime) -> dict[str, int]:
     rows = store._rows("SELECT seats FROM ledger_model_seats WHERE team = ? AND gen = ? AND valid_from_us <= ? "
                        "ORDER BY valid_from_us DESC LIMIT 1", (team, gen, to_micros(at)))
