@@ -1458,6 +1458,22 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
         rests = ", ".join(f"#{seq}" for seq in item.get("rests_on") or [])
         table.add_row(item["at"], item["type"], what, _name(state, item["owner"]), item["rule"] or "", rests)
     console.print(table)
+    _print_rules(console, [item["rule"] for item in answer["timeline"]] + [answer["rule"]])
+
+
+def _print_rules(console, cited: list) -> None:
+    """The titles of the rules an answer cites (`ledger rules ID` prints the whole rule)."""
+    from ledger import rules
+
+    shown = []
+    for rule_id in dict.fromkeys(r for r in cited if r):
+        try:
+            found = rules.rule(rule_id)
+        except LedgerError:
+            continue
+        shown.append(f"{found.id} {found.title['zh']} {found.title['en']}")
+    if shown:
+        console.print("规则 rules (ledger rules ID): " + "; ".join(shown))
 
 
 @main.command("find")

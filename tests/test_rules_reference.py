@@ -194,3 +194,17 @@ def test_an_unknown_id_exits_2_with_one_line_suggesting_the_nearest_ids():
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("ledger: no rule 'R-OW-3e'; did you mean R-OW-3")
+
+
+def test_explain_names_the_rules_its_timeline_cites_with_their_titles(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    demo = Path(__file__).resolve().parent.parent / "fixtures" / "demo-campus-month.jsonl"
+    assert CliRunner().invoke(main, ["import", str(demo), "--db", url]).exit_code == 0
+    shown = CliRunner().invoke(main, ["explain", "L1116-X2", "--at", "2026-11-17T12:00:00+08:00", "--db", url])
+    assert shown.exit_code == 0, shown.output
+    cited = json.loads(CliRunner().invoke(main, ["explain", "L1116-X2", "--at", "2026-11-17T12:00:00+08:00",
+                                                 "--json", "--db", url]).stdout)
+    line = next(text for text in shown.stdout.splitlines() if text.startswith("规则 rules"))
+    for item in cited["timeline"]:
+        if item["rule"]:
+            assert f"{item['rule']} {rules.rule(item['rule']).title['zh']}" in line
