@@ -259,10 +259,10 @@ def test_folding_in_chunks_like_the_store_equals_one_replay(records, data):
 
 
 def test_a_lazy_dict_opens_a_kept_value_once_on_first_read_whatever_reads_it():
-    """projections.engine.LazyDict: the values a checkpoint kept apart come back through `fetch`
+    """projections.lazy.LazyDict: the values a checkpoint kept apart come back through `fetch`
     on first use -- by key, get, pop, values or items -- and a checkpoint of it keeps only the
     values opened since (the others stay the digests they were)."""
-    from projections.engine import LazyDict, _lazy_dict
+    from projections.lazy import LazyDict, lazy_dict as _lazy_dict
 
     source = LazyDict({"a": ["alpha"], "b": ["beta"], "c": ["gamma"], "d": ["delta"]})
     kept: dict = {}

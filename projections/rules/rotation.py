@@ -1,0 +1,216 @@
+"""Routing and rotation (R-OW-4, R-RT-2/4/6/7/8/9): where a lead naming nobody goes
+(`route_for`, no state changed), the queues that walk the seat or ranking order (`_walk`), the
+weighted marketing queue (`_weighted`), and the effects of a route once taken (`commit`, with
+the counts of R-RT-7 in `count`)."""
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+from ledger.policy import Policy
+
+from ..state import Consultant, Lead, Queue, Route, TeamState
+from . import eligibility, presence_shifts, sanctions
+
+
+def queue_mode(policy: Policy, channel: str) -> str | None:
+    return policy.orders.get(channel)  # Channel is a str enum: plain names look it up
+
+
+def queue_order(state: TeamState, mode: str) -> list[str]:
+    return state.rank_order if mode == "ranking" else state.seat_order
+
+
+def path_channel(channel: str) -> str:
+    return "walk_in" if channel == "customer_referral" else channel  # R-OW-1b
+
+
+def route_for(state: TeamState, channel: str, at: dt.datetime, maker: str | None = None) -> Route:
+    """Where a new lead of `channel` naming nobody would go at `at` (no state is changed): the
+    shift rules first (`presence_shifts.shift_route`), then the channel's rotation."""
+    policy = state.policy
+    local = state.cal.local(at)
+    if channel == "outbound":
+        return Route("maker", "R-CH-3", maker, date=local.date())
+    path = path_channel(channel)
+    if channel in policy.shift_channels:  # customer_referral: no shift rules, walk_in rotation
+        route = presence_shifts.shift_route(state, path, at, local)
+        if route is not None:
+            return route
+    return queue_route(state, path, at, local, "R-RT-2")
+
+
+def queue_route(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime, rule: str) -> Route:
+    mode = queue_mode(state.policy, channel)
+    if mode == "weighted":
+        return _weighted(state, channel, at, local)
+    if mode is None:
+        return Route("none", "R-RT-9", None, queue=channel, date=local.date())
+    return _walk(state, channel, at, local, rule, mode)
+
+
+def _walk(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime, rule: str, mode: str) -> Route:
+    """R-RT-2 (with R-RT-4 and R-RT-9): walk the cycle from the pointer."""
+    order = queue_order(state, mode)
+    route = Route("rotation", rule, None, queue=channel, date=local.date())
+    n = len(order)
+    if n == 0:
+        route.kind, route.rule = "none", "R-RT-9"
+        return route
+    queue = state.queues.get(channel)
+    up = queue.up if queue else None
+    start = order.index(up) if up in order else 0
+    if queue and queue.last_seq is not None:
+        route.rests.append(queue.last_seq)
+    consultants = state.consultants
+    bonus = queue.bonus_for if queue else None
+    steps = n
+    route.new_bonus = None
+    if bonus is not None and order[start] == bonus:
+        c = consultants[bonus]
+        why = eligibility.would_pass(state, c, channel, at)
+        route.rests.append(c.presence_seq)
+        if why is None:
+            for s in sanctions.live_sanctions(c, at):
+                if s.kind == "throttle" and s.covers(channel):
+                    route.reaches.append((s, channel))
+            route.receiver = bonus
+            route.rule = "R-RT-4" if rule in ("R-RT-2", "R-SH-3") else rule
+            route.candidates.append((bonus, "holder", "bonus second lead (R-RT-4)"))
+            route.new_up = order[(start + 1) % n]
+            route.move_pointer = True
+            return route
+        route.candidates.append((bonus, "lapsed", f"{why}; bonus second lead lapses (R-RT-4)"))
+        route.move_pointer = True  # the bonus is gone even if nobody takes the lead
+        route.new_up = order[(start + 1) % n]
+        start += 1
+        steps = n - 1
+    bonus_channel = channel in state.policy.bonus_channels
+    for i in range(steps):
+        cid = order[(start + i) % n]
+        c = consultants[cid]
+        route.rests.append(c.presence_seq)
+        why = eligibility.step1(state, c, channel, at, route)
+        if why:
+            route.candidates.append((cid, "passed", why))
+            continue
+        why = eligibility.steps23(state, c, channel, at, route)
+        if why:
+            route.candidates.append((cid, "passed", why))
+            continue
+        if c.presence == "busy_new":
+            route.busy.append(cid)
+            route.candidates.append((cid, "passed", "busy_new, counted as a turn (R-PR-3)"))
+            continue
+        route.receiver = cid
+        route.candidates.append((cid, "holder", "turn holder (R-RT-2)"))
+        route.move_pointer = True
+        if bonus_channel and cid == state.top_earner:
+            route.new_up = cid
+            route.new_bonus = cid
+        else:
+            route.new_up = order[(start + i + 1) % n]
+        return route
+    route.kind, route.rule = "none", "R-RT-9"
+    # R-RT-9: the pointer stays, except that a lapsed bonus still moves it past the bonus holder
+    route.move_pointer = route.new_up is not None
+    return route
+
+
+def _weight(state: TeamState, c: Consultant, at: dt.datetime) -> Fraction:
+    """R-RT-8: conversion of the marketing leads received in the last 30 days, at least 1/10."""
+    horizon = at - dt.timedelta(days=state.policy.marketing_window_days)
+    history = c.mkt_history
+    while history and history[0][0] <= horizon:
+        history.popleft()
+    if not history:
+        return Fraction(1)
+    won = sum(1 for _, lid in history if state.leads[lid].converted)
+    return max(state.policy.marketing_min_weight, Fraction(won, len(history)))
+
+
+def _weighted(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime) -> Route:
+    """R-RT-8: smooth weighted round-robin with exact fractions."""
+    route = Route("weighted", "R-RT-8", None, queue=channel, date=local.date())
+    eligible = []
+    for cid in state.seat_order:
+        c = state.consultants[cid]
+        route.rests.append(c.presence_seq)
+        why = eligibility.step1(state, c, channel, at, route)
+        if why is None and eligibility.marketing_hold(state, c, at):
+            why = "no follow-up within 48 hours (R-FU-3)"
+        if why is None:
+            why = eligibility.steps23(state, c, channel, at, route)
+        if why:
+            route.candidates.append((cid, "passed", why))
+            continue
+        eligible.append((cid, _weight(state, c, at)))
+    if not eligible:
+        route.kind, route.rule = "none", "R-RT-9"
+        return route
+    scores = {}
+    total = Fraction(0)
+    best = None
+    for cid, weight in eligible:
+        scores[cid] = state.scores.get(cid, Fraction(0)) + weight
+        total += weight
+        if best is None or scores[cid] > scores[best]:
+            best = cid
+    scores[best] -= total
+    route.scores = scores
+    route.receiver = best
+    for cid, weight in eligible:
+        outcome = "holder" if cid == best else "scored"
+        route.candidates.append((cid, outcome, f"weight {weight}, score {scores[cid]} (R-RT-8)"))
+    return route
+
+
+def count(state: TeamState, cid: str, channel: str, date: dt.date, turns: int = 0, leads: int = 0) -> None:
+    key = (cid, channel, date)
+    row = state.counts.get(key)
+    if row is None:
+        state.counts[key] = [turns, leads]
+    else:
+        row[0] += turns
+        row[1] += leads
+
+
+def commit(state: TeamState, route: Route, lead: Lead, as_pass: bool) -> None:
+    """Apply a route's effects; `as_pass`: the receiver passes normally (R-RT-6)."""
+    channel = lead.channel
+    for s in route.skips:
+        s.turns_left -= 1
+    for s, ch in route.reaches:
+        s.reaches[ch] = s.reaches.get(ch, 0) + 1
+    for cid in route.busy:
+        count(state, cid, channel, route.date, turns=1)
+    kind = route.kind
+    if kind == "rotation" or (kind == "none" and route.move_pointer):
+        if route.move_pointer:
+            queue = state.queues.get(route.queue)
+            if queue is None:
+                queue = state.queues[route.queue] = Queue()
+            queue.up = route.new_up
+            queue.bonus_for = route.new_bonus
+            queue.last_seq = lead.seq
+        if route.receiver is not None:
+            count(state, route.receiver, channel, route.date, turns=1, leads=0 if as_pass else 1)
+    elif kind == "weighted":
+        state.scores.update(route.scores)
+        count(state, route.receiver, channel, route.date, turns=1, leads=0 if as_pass else 1)
+        if not as_pass:
+            c = state.consultants[route.receiver]
+            c.mkt_history.append((lead.at, lead.id))
+    elif kind == "shift":
+        if not as_pass:
+            count(state, route.receiver, channel, route.date, leads=1)
+    elif kind == "overtime":
+        ch, date, nxt = route.ot_key
+        state.ot_queues[ch] = (date, nxt)
+        if not as_pass:
+            count(state, route.receiver, channel, route.date, leads=1)
+    elif kind == "maker":
+        if not as_pass and route.receiver is not None:
+            count(state, route.receiver, channel, route.date, leads=1)
+    if not as_pass and route.receiver is not None and kind in ("rotation", "weighted", "shift", "overtime", "maker"):
+        lead.counted_lead = (route.receiver, channel, route.date)

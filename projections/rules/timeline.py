@@ -1,0 +1,18 @@
+"""The customer's timeline (R-OW-6), which every rule writes to: `add_entry` appends one
+`Entry` (and tells an observer, `TeamState.touched`); `fmt` is the local time shown in summaries."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ..state import Customer, Entry, TeamState
+
+
+def add_entry(state: TeamState, cust: Customer, at: dt.datetime, seq: int | None, kind: str, summary: str,
+              rule: str | None, lead: str | None = None, rests=(), candidates=()) -> None:
+    if state.touched is not None:
+        state.touched.add(cust.id)
+    cust.timeline.append(Entry(at, seq, kind, summary, cust.owner, rule, lead, tuple(rests), tuple(candidates)))
+
+
+def fmt(state: TeamState, at: dt.datetime) -> str:
+    return state.cal.local(at).isoformat(timespec="seconds")
