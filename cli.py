@@ -1202,18 +1202,13 @@ def board_command(opts: StoreOptions) -> None:
       ledger board
       ledger board --at 2026-11-02T09:30:00+08:00 --json
     """
-    from commands import record as R
+    from commands.history import state_at
     from projections.board import board
 
-    now = dt.datetime.now(dt.timezone.utc)
     with opts.open_store() as store:
         team = opts.resolve_team(store)
-        at = _moment(opts, store, team) if opts.as_recorded is not None or opts.at is not None \
-            else R.latest_moment(store, team, now)
-        loaded = R.load_state(store, team, at, as_recorded=opts.as_recorded)
-        if loaded.folded >= R.SAVE_AFTER and opts.as_recorded is None:
-            R.save_checkpoint(store, team, loaded.state, at, loaded.head)
-        data = board(loaded.state, at)
+        at = _moment(opts, store, team)
+        data = board(state_at(store, team, at, opts.as_recorded), at)
     if opts.json:
         import json
 
@@ -1237,11 +1232,9 @@ def _moment(opts: StoreOptions, store, team: str) -> dt.datetime:
     `--as-recorded T`, the later of T and the latest `at` recorded by T (the ledger's "now" then)."""
     if opts.at is not None:
         return opts.at
-    from commands.history import latest_at
+    from commands.history import default_moment
 
-    if opts.as_recorded is not None:
-        return max([opts.as_recorded, *filter(None, [store.latest_at(team, opts.as_recorded)])])
-    return max(_now(), latest_at(store, team))
+    return default_moment(store, team, _now(), opts.as_recorded)
 
 
 def _team_state(opts: StoreOptions, at: dt.datetime | None = None):

@@ -20,8 +20,29 @@ from projections import engine
 
 # Sorts after every real recording order: a checkpoint at `clock` holds all events with at <= clock.
 CHECKPOINT_SEQ = 2**62
-# Fold this many events before leaving a checkpoint behind.
+# In a long fold, a checkpoint every this many events.
 CHECKPOINT_EVERY = 4000
+# The one threshold of the shell: a state that folded this many events since its checkpoint is
+# left behind as a checkpoint (by a query here, by a recording command after its append).
+# Folding a few hundred events takes milliseconds; writing a checkpoint costs more.
+SAVE_AFTER = 256
+
+
+def default_moment(store: Store, team: str, now: dt.datetime, as_recorded: dt.datetime | None = None) -> dt.datetime:
+    """The moment a query answers at without `--at` (INTERCHANGE.md): the later of now and the
+    team's latest recorded `at`; with `--as-recorded T`, the later of T and the latest `at`
+    recorded by T (the ledger's "now" then)."""
+    if as_recorded is not None:
+        return max([as_recorded, *filter(None, [store.latest_at(team, as_recorded)])])
+    return max(now, latest_at(store, team))
+
+
+def zone_now(store: Store, team: str, moment: dt.datetime) -> ZoneInfo:
+    """The team's zone in force at `moment` (R-T-1, §10), for times typed without an offset; the
+    default zone for a team being started."""
+    if store.head(team) == 0:
+        return ZoneInfo("Asia/Shanghai")
+    return zone_at(team_zones(store, team), moment)
 
 
 def latest_at(store: Store, team: str) -> dt.datetime:
@@ -146,7 +167,7 @@ def _fold(store: Store, team: str, state, records: list[Recorded], at: dt.dateti
                 folded = 0
     if state is None:  # nothing recorded by `at`: the empty history
         return Loaded(engine.replay([], until=at), head, 0)
-    if keep and folded >= CHECKPOINT_EVERY // 4:
+    if keep and folded >= SAVE_AFTER:
         # At the last folded event, not at `at`: a checkpoint at a later moment (say "now") would
         # be dropped by the next event appended before that moment.
         _save(store, team, state, head)

@@ -67,7 +67,7 @@ def _compute(store: Store, team: str, start: dt.datetime | None, head: int, *, p
             yield from kept
 
     def keep(state: engine.TeamState) -> None:
-        if keep_checkpoint and models_folded[0] >= history.CHECKPOINT_EVERY // 4:
+        if keep_checkpoint and models_folded[0] >= history.SAVE_AFTER:
             history._save(store, team, state, head)
 
     models_folded = [0]

@@ -54,9 +54,6 @@ from .history import Loaded
 MAX_ATTEMPTS = 40
 BACKOFF_FIRST = 0.004  # seconds; doubles per attempt, with full jitter
 BACKOFF_CAP = 0.25
-# Fold this many events before leaving a checkpoint behind. Folding a few hundred events takes
-# milliseconds; writing the checkpoint of a year-long team (tens of MB) takes about a second.
-SAVE_AFTER = 256
 CLOCK_SKEW = dt.timedelta(minutes=10)  # "now" never records before events this close ahead of it
 _rng = random.Random(int.from_bytes(os.urandom(8), "big"))
 
@@ -90,19 +87,6 @@ def save_checkpoint(store: Store, team: str, state: engine.TeamState, at: dt.dat
 def later_events(store: Store, team: str, at: dt.datetime) -> list[E.Recorded]:
     """Events with `at' > at` (recorded back-dated history or future-dated events)."""
     return store.read_by_time(team, after_key=(at, history.CHECKPOINT_SEQ))
-
-
-def latest_moment(store: Store, team: str, now: dt.datetime) -> dt.datetime:
-    """The default moment of a query: the later of now and the team's latest recorded `at`."""
-    later = later_events(store, team, now)
-    return max([now] + [r.event.at for r in later])
-
-
-def team_zone(store: Store, team: str, now: dt.datetime):
-    """The team's time zone (for times typed without an offset)."""
-    if store.head(team) == 0:
-        return engine.TeamState().tz  # a team being started: the default zone
-    return load_state(store, team, now).state.tz  # the policy in force now (R-T-1)
 
 
 def resolve_time(value: dt.datetime | None, tz: Any, default: dt.datetime) -> dt.datetime:
@@ -359,7 +343,7 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
                 # true (an earlier `at` would be a late event that re-decides it, R-T-5).
                 when, later = latest, []
         elif at.tzinfo is None or at.utcoffset() is None:
-            when = resolve_time(at, team_zone(store, team, now), now)
+            when = resolve_time(at, history.zone_now(store, team, now), now)
             later = None
         else:
             when, later = at, None
@@ -402,7 +386,7 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
         else:
             after = fold_stored(store, team, state, stored, when)
         last = stored[-1].seq if stored else head
-        if stored and loaded.folded + len(stored) >= SAVE_AFTER:
+        if stored and loaded.folded + len(stored) >= history.SAVE_AFTER:
             save_checkpoint(store, team, after, when, last)
         result = answer(ctx, after, stored) if answer is not None else {}
         outcome = Outcome(team, when, stored, after.tz, attempt, result, ctx.notes)

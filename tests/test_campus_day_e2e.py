@@ -49,12 +49,13 @@ class Day:
         when = ["--at", at] if at else []
         if name in main.commands:
             return self.json(name, *args, "--team", TEAM, *when)
-        from commands.record import latest_moment, load_state
+        from commands.history import default_moment
+        from commands.record import load_state
         from ledger.store import open_store
         from projections import queries
 
         with open_store(self.db) as store:
-            moment = dt.datetime.fromisoformat(at) if at else latest_moment(store, TEAM, dt.datetime.now(dt.timezone.utc))
+            moment = dt.datetime.fromisoformat(at) if at else default_moment(store, TEAM, dt.datetime.now(dt.timezone.utc))
             state = load_state(store, TEAM, moment).state
         if name == "turns":
             return queries.turns(state, dt.date.fromisoformat(args[1]), dt.date.fromisoformat(args[3]))

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import cli
 from cli import main
+from commands import history
 from commands import record as R
 from ledger.errors import ConcurrencyConflict
 from ledger.events import EVENT_TYPES, Channel, Presence
@@ -272,8 +273,8 @@ def test_now_never_records_before_an_event_a_moment_ahead_of_it(db):
 
 
 def test_checkpoints_let_an_arrival_fold_only_the_events_recorded_since(db, monkeypatch):
-    monkeypatch.setattr(R, "SAVE_AFTER", 8)
-    for minute in range(R.SAVE_AFTER * 3 + 3):
+    monkeypatch.setattr(history, "SAVE_AFTER", 8)
+    for minute in range(history.SAVE_AFTER * 3 + 3):
         invoke(db, "arrive", "online", "--at", t(f"10:{minute:02d}:00"))
     with open_store(db) as store:
         loaded = R.load_state(store, TEAM, dt.datetime.fromisoformat(t("12:00:00")))
@@ -283,14 +284,14 @@ def test_checkpoints_let_an_arrival_fold_only_the_events_recorded_since(db, monk
         scratch = engine.replay(records_until(store, TEAM, dt.datetime.fromisoformat(t("12:00:00"))),
                                 until=dt.datetime.fromisoformat(t("12:00:00")))
         # (a restored state reads its leads from the store on first use: the store is still open)
-        assert loaded.folded < R.SAVE_AFTER
+        assert loaded.folded < history.SAVE_AFTER
         assert loaded.state.counts == scratch.counts
         assert [queries.owner(loaded.state, lid) for lid in scratch.leads] == [
             queries.owner(scratch, lid) for lid in scratch.leads]
 
 
 def test_a_checkpoint_never_hides_an_event_recorded_later_at_the_same_instant(db, monkeypatch):
-    monkeypatch.setattr(R, "SAVE_AFTER", 1)  # leave a checkpoint after every event
+    monkeypatch.setattr(history, "SAVE_AFTER", 1)  # leave a checkpoint after every event
     first = answer(db, "arrive", "online", "--at", t("10:00:00"))
     second = answer(db, "arrive", "online", "--at", t("10:00:00"))
     third = answer(db, "arrive", "online", "--at", t("10:00:00"))

@@ -39,12 +39,13 @@ def query(db: str, team: str, name: str, *args: str) -> dict:
     """A query's --json answer: the CLI's when the command exists, else the same projection."""
     if name in main.commands:
         return json.loads(run(db, name, *args, "--team", team, "--json"))
-    from commands.record import latest_moment, load_state
+    from commands.history import default_moment
+    from commands.record import load_state
     from ledger.store import open_store
     from projections import queries
 
     with open_store(db) as store:
-        at = latest_moment(store, team, dt.datetime.now(dt.timezone.utc))
+        at = default_moment(store, team, dt.datetime.now(dt.timezone.utc))
         state = load_state(store, team, at).state
     if name == "owner":
         return queries.owner(state, args[0])
