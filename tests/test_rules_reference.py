@@ -46,8 +46,8 @@ def cited_ids(paths) -> dict[str, set[str]]:
 
 
 def code_files():
-    files = [ROOT / "cli.py"]
-    for package in ("ledger", "projections", "commands"):
+    files = []
+    for package in ("cli", "ledger", "projections", "commands"):
         files += sorted(p for p in (ROOT / package).rglob("*") if p.suffix in {".py", ".json"} and p != REFERENCE)
     return files
 

@@ -1,0 +1,4 @@
+"""`python -m cli ...`: the `ledger` command."""
+from cli import main
+
+main()

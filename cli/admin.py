@@ -1,0 +1,247 @@
+"""Import, export, the demo, and the nightly rebuild/verify."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any, Callable
+
+import click
+
+from ledger.errors import InputError
+
+from .app import StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options
+from .queries import explain_command, next_command, owner_command
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+@main.command("import")
+@click.argument("file", metavar="FILE|-")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on standard output.")
+@click.option("--allow-future", is_flag=True,
+              help="Accept events more than 5 minutes after their recording time (simulations, tests; R-CO-5).")
+def import_command(file: str, db: str | None, as_json: bool, allow_future: bool) -> None:
+    """Import events from a JSON Lines FILE (or - for standard input), all or nothing.
+
+    Blank lines and lines starting with # are ignored. Any bad line rejects the whole file
+    (exit status 2) with one message per problem; nothing is stored then. Events whose id is
+    already stored with identical content are skipped.
+
+    \b
+    Example:
+      ledger import events.jsonl
+      cat events.jsonl | ledger --db sqlite:///team.db import -
+    """
+    from commands.importing import FileLines, import_file
+
+    if file == "-":  # read whole: standard input cannot be read again for a retry
+        data, name = sys.stdin.buffer.read(), "<stdin>"
+        try:
+            source = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = data[:error.start].count(b"\n") + 1
+            raise InputError(f"{name}:{line}: expected UTF-8 text ({error.reason} at byte {error.start})") from None
+    else:  # a line at a time: memory stays flat whatever the file's size
+        try:
+            open(file, "rb").close()  # before the store is opened (or created)
+        except OSError as error:
+            raise InputError(f"cannot read {file}: {error.strerror}") from None
+        source, name = FileLines(file), file
+
+    with StoreOptions(db, None, as_json, None).open_store() as store:
+        summary = import_file(store, source, name, now=dt.datetime.now(dt.timezone.utc),
+                              allow_future=allow_future)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(summary.to_json_dict(), ensure_ascii=False))
+    else:
+        teams = ", ".join(f"{team} +{count}" for team, count in summary.appended.items()) or "nothing new"
+        skipped = f", {summary.skipped} already stored" if summary.skipped else ""
+        click.echo(f"{name}: imported {summary.total} event(s) ({teams}){skipped}", err=True)
+
+
+@main.command("export")
+@store_options(team_required=True, at=False)
+def export_command(opts: StoreOptions) -> None:
+    """Write a team's events as JSON Lines on standard output, in recording order.
+
+    Importing the export into an empty store rebuilds the same answers; exporting again gives
+    identical bytes. Erased phone numbers (CustomerErased) appear only as their key.
+
+    \b
+    Example:
+      ledger export --team campus1 > campus1.jsonl
+    """
+    from commands.exporting import export_lines
+
+    out = sys.stdout.buffer
+    with opts.open_store() as store:
+        for line in export_lines(store, opts.team):
+            out.write(line)
+    out.flush()
+
+
+# -- the demo (README's first command) -------------------------------------------------------------
+
+DEMO_FIXTURE = "fixtures/demo-campus-month.jsonl"
+
+
+@main.command("demo")
+@click.option("--fixture", type=click.Path(exists=True, dir_okay=False), default=None,
+              help=f"Event file to import (default: {DEMO_FIXTURE} of this checkout).")
+@click.option("--at", "at_text", default="2026-11-16T20:30:00+08:00", show_default=True, metavar="TIME",
+              help="The moment the board and the dispute are shown at.")
+@db_option
+def demo_command(fixture: str | None, at_text: str, db: str | None) -> None:
+    """Import a sample campus month, then show the rotation board and explain its dispute.
+
+    The import is idempotent (every event has an id), so running the demo twice stores the
+    month once. It uses the embedded SQLite store unless --db or LEDGER_DB says otherwise.
+
+    \b
+    Example:
+      ledger demo
+      ledger demo --at 2026-11-17T12:00:00+08:00
+    """
+    from pathlib import Path
+
+    from commands.importing import import_file
+
+    path = Path(fixture) if fixture else Path(__file__).resolve().parent.parent / DEMO_FIXTURE
+    if not path.exists():
+        raise InputError(f"demo fixture {path} not found; pass --fixture FILE")
+    text = path.read_text(encoding="utf-8")
+    dispute = next((line.split("lead", 1)[1].strip() for line in text.splitlines()
+                    if line.startswith("# dispute: lead")), None)
+    at = parse_time(at_text)
+    opts = StoreOptions(db=db, team=None, json=False, at=at)
+    console = _console()
+    with opts.open_store() as store:
+        summary = import_file(store, text, str(path))
+        console.print(f"[bold]Imported[/bold] {path.name}: {summary.total} new event(s), "
+                      f"{summary.skipped} already stored, into {store.url.display()}")
+    ctx = click.get_current_context()
+    board = main.commands.get("board")
+    teams = {line.split('"team": "', 1)[1].split('"', 1)[0] for line in text.splitlines() if '"team": "' in line}
+    team = sorted(teams)[0]
+    common = ["--team", team, "--at", at.isoformat()] + (["--db", db] if db else [])
+    if board is not None:
+        console.rule(f"Rotation board of {team} at {at.isoformat()}")
+        ctx.invoke(board, **board.make_context("board", list(common), parent=ctx).params)
+    else:
+        console.rule(f"Who is next, per channel, at {at.isoformat()}")
+        for channel in ("hotline", "online", "hq_referral", "walk_in", "marketing"):
+            ctx.invoke(next_command, **next_command.make_context("next", [channel] + common, parent=ctx).params)
+    if dispute:
+        console.rule(f"Explain the disputed lead {dispute} (R-OW-6)")
+        ctx.invoke(explain_command, **explain_command.make_context("explain", [dispute] + common, parent=ctx).params)
+        later = ["--team", team, "--at", "2026-11-17T12:00:00+08:00"] + (["--db", db] if db else [])
+        console.rule(f"{dispute} after the supervisor's ruling")
+        ctx.invoke(owner_command, **owner_command.make_context("owner", [dispute] + later, parent=ctx).params)
+
+
+# -- read models and the nightly rebuild (issue 6) ------------------------------------------------
+
+
+def _models_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        db_option,
+        click.option("--team", "teams", multiple=True, metavar="TEAM", help="Only this team (repeatable)."),
+        click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Teams processed at once, each in its own process."),
+        click.option("--shard", metavar="I/N", help="Only the teams whose stable hash mod N is I (several machines)."),
+        click.option("--json", "as_json", is_flag=True, help="Quiet; print a JSON summary on standard output."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _run_models(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | None, as_json: bool,
+                swap: bool) -> Any:
+    from commands.rebuild import parse_shard, run, select_teams
+    from ledger.errors import UnknownTeam
+
+    shard_spec = parse_shard(shard)
+    opts = StoreOptions(db, None, as_json, None)
+    with opts.open_store() as store:
+        known = store.teams()
+    unknown = [t for t in teams if t not in known]
+    if unknown:
+        raise UnknownTeam(f"unknown team {unknown[0]!r}; the store holds: {', '.join(known) or 'none'}")
+    chosen = select_teams(known, teams, shard_spec)
+    from ledger.store import DEFAULT_URL
+
+    url = db or DEFAULT_URL  # each worker process opens its own store
+    verb = "Rebuilding" if swap else "Verifying"
+    if as_json or not sys.stderr.isatty():
+        return run(url, chosen, swap=swap, jobs=jobs)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    speed = TextColumn("{task.fields[rate]}")
+    with Progress(TextColumn(f"{verb} {len(chosen)} team(s)"), BarColumn(), MofNCompleteColumn(), speed,
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(verb, total=None, rate="")
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            rate = bar.tasks[0].speed
+            bar.update(task, rate=f"{rate:,.0f} events/s" if rate else "")
+
+        return run(url, chosen, swap=swap, jobs=jobs, on_start=lambda total: bar.update(task, total=total),
+                   on_progress=advance)
+
+
+def _report_models(summary: Any, as_json: bool, verb: str) -> None:
+    if as_json:
+        return _emit_json(summary.to_json_dict())
+    data = summary.to_json_dict()
+    rate = f"{data['events_per_second']:,.0f} events/s" if data["events_per_second"] else "-"
+    click.echo(f"{verb} {len(summary.teams)} team(s), {summary.events} events in {data['seconds']} s ({rate}); "
+               f"{len(summary.drift)} drift item(s)")
+    if summary.drift:
+        table = _table("Drift (live model vs rebuilt from the log)", ["team", "model", "key", "at", "live", "rebuilt", "rule"])
+        for d in summary.drift:
+            show = lambda v: "-" if v is None else (v if isinstance(v, str) else __import__("json").dumps(v, ensure_ascii=False))  # noqa: E731
+            table.add_row(d["team"], d["model"], show(d["key"]), d["at"] or "-", show(d["live"]), show(d["rebuilt"]),
+                          d["rule"] or "-")
+        _console().print(table)
+
+
+@main.command("rebuild")
+@_models_options
+def rebuild_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | None, as_json: bool) -> None:
+    """Replay the log into fresh read models, report drift from the live ones, then swap them in.
+
+    Each team is folded from its events (read a page at a time) into a shadow generation of the
+    models, compared with the live one (owners over time, turn counts, sanctions, commission),
+    then made live in one transaction. Killed at any point, the live models are untouched and
+    the next run completes. Drift is reported, not an error (exit 0); see `ledger verify`.
+
+    \b
+    Example (nightly, see docs/OPERATIONS.md):
+      ledger rebuild --jobs 2 --json
+      ledger rebuild --shard 0/3 --jobs 4 --json     # machine 1 of 3 sharing one PostgreSQL
+    """
+    summary = _run_models(db, teams, jobs, shard, as_json, swap=True)
+    _report_models(summary, as_json, "Rebuilt")
+
+
+@main.command("verify")
+@_models_options
+def verify_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | None, as_json: bool) -> None:
+    """Replay the log and compare with the live read models, without swapping; exit 1 on drift.
+
+    \b
+    Example:
+      ledger verify --team renda --json
+    """
+    summary = _run_models(db, teams, jobs, shard, as_json, swap=False)
+    _report_models(summary, as_json, "Verified")
+    if summary.drift:
+        click.get_current_context().exit(1)
+
+

@@ -1,0 +1,278 @@
+"""The `ledger` command line's group, its error translation and what every command shares:
+`StoreOptions`/`store_options`, times and dates, the console and tables, the default moment.
+
+Errors of the ledger (`LedgerError`) are translated once, here: one message on standard error
+and the error's exit status (2 for user input, 1 otherwise). Heavy modules (the store, the
+event models, the rules) are imported inside the commands so that `ledger --help` is fast.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import click
+
+from ledger.errors import InputError, LedgerError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class LedgerGroup(click.Group):
+    """A click group that turns every `LedgerError` into a message and an exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgerError as error:
+            say(str(error))
+            ctx.exit(error.exit_code)
+        except click.ClickException as error:  # a subcommand's usage error
+            _usage(error)
+        except BrokenPipeError:  # e.g. `ledger export ... | head`
+            sys.stderr.close()
+            ctx.exit(1)
+
+    def make_context(self, info_name: str | None, args: list[str], *rest: Any, **kwargs: Any) -> click.Context:
+        for number, arg in enumerate(args, 1):
+            if any("\ud800" <= ch <= "\udfff" for ch in arg):  # bytes that were not UTF-8
+                say(f"argument {number} is not valid UTF-8 text; expected UTF-8 (e.g. LANG=zh_CN.UTF-8)")
+                raise click.exceptions.Exit(2)
+        try:
+            return super().make_context(info_name, args, *rest, **kwargs)
+        except click.ClickException as error:  # the group's own usage error
+            _usage(error)
+
+
+def _usage(error: click.ClickException) -> None:
+    """click's own usage errors (a bad option, a value of the wrong type) as one line like every
+    other error, with click's exit status (2)."""
+    where = error.ctx.command_path if isinstance(error, click.UsageError) and error.ctx else "ledger"
+    hint = f" (see '{where} -h')" if isinstance(error, click.UsageError) else ""
+    say(" ".join(error.format_message().split()) + hint)
+    raise click.exceptions.Exit(error.exit_code)
+
+
+# What one line of an error may hold: longer lines are cut (an echoed value can be megabytes).
+MESSAGE_LIMIT = 500
+
+
+def say(message: str) -> None:
+    """An error on standard error, `ledger: ` first: each line cut to MESSAGE_LIMIT characters
+    and phone-like runs of digits masked to their last 4 (never a phone number in clear)."""
+    from ledger.phone import mask_numbers
+
+    def line(text: str) -> str:
+        text = mask_numbers(text)
+        return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 3] + "..."
+
+    click.echo("\n".join(line(text) for text in f"ledger: {message}".splitlines()), err=True)
+
+
+@click.group(cls=LedgerGroup, context_settings=CONTEXT)
+@click.version_option(package_name="lead-ledger", prog_name="ledger")
+def main() -> None:
+    """Lead Ledger: an event-sourced ledger of sales leads.
+
+    Record what happened (leads, presence, contracts...) as events; the ledger replays
+    them to answer who owns a lead, whose turn is next, sanctions and commission.
+
+    \b
+    Example:
+      ledger import events.jsonl
+      ledger export --team campus1 > campus1.jsonl
+    """
+
+
+# -- shared options ------------------------------------------------------------------------------
+
+
+def parse_time(text: str, *, offset: bool = True) -> dt.datetime:
+    """An ISO 8601 time with a UTC offset (without one when `offset` is False: read later in the
+    team's zone) inside the ledger's range (`ledger.events.TIME_RANGE`); `InputError` otherwise."""
+    from ledger.events import parse_time_text
+
+    try:
+        return parse_time_text(text.strip(), offset=offset)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+
+
+def _time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except InputError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+@dataclass
+class StoreOptions:
+    """What every store command shares: `--db`, `--team`, `--json`, `--at`."""
+
+    db: str | None
+    team: str | None
+    json: bool
+    at: dt.datetime | None
+    as_recorded: dt.datetime | None = None  # R-CO-4: ignore what was recorded after it
+    _store: Any = None
+
+    def open_store(self):  # -> a context giving the ledger.store.Store
+        """The command's store, opened on first use and closed when the command ends (not when
+        a `with` block ends): a state restored from a checkpoint reads the values the checkpoint
+        kept apart from it on first use (`commands.history.load`)."""
+        from contextlib import nullcontext
+
+        from ledger.store import open_store
+
+        if self._store is None:
+            self._store = open_store(self.db)
+            click.get_current_context().call_on_close(self._store.close)
+        return nullcontext(self._store)
+
+    def resolve_team(self, store) -> str:
+        """`--team`, or the store's only team; `UnknownTeam` (exit 2) otherwise."""
+        from ledger.errors import UnknownTeam
+
+        teams = store.teams()
+        if self.team is None:
+            if len(teams) == 1:
+                return teams[0]
+            if not teams:
+                raise UnknownTeam("the store holds no team yet; import events first")
+            raise UnknownTeam(f"--team is required: the store holds {', '.join(teams)}")
+        if self.team not in teams:
+            raise UnknownTeam(f"unknown team {self.team!r}; the store holds: {', '.join(teams) or 'none'}")
+        return self.team
+
+
+db_option = click.option(
+    "--db", envvar="LEDGER_DB", metavar="URL", show_envvar=True,
+    help="Store URL: sqlite:///PATH (default sqlite:///ledger.db) or postgresql://user:pass@host:port/dbname.")
+
+
+def store_options(func: Callable[..., Any] | None = None, *, team_required: bool = False,
+                  at: bool = True, as_recorded: bool | None = None) -> Any:
+    """The one shared decorator: adds --db, --team, --json (and --at, and --as-recorded: by
+    default with --at) and passes the command a single `opts: StoreOptions` argument."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def wrapper(*args: Any, db: str | None, team: str | None, as_json: bool,
+                    at_time: dt.datetime | None = None, recorded_by: dt.datetime | None = None,
+                    **kwargs: Any) -> Any:
+            return f(*args, opts=StoreOptions(db=db, team=team, json=as_json, at=at_time,
+                                              as_recorded=recorded_by), **kwargs)
+
+        options = [
+            db_option,
+            click.option("--team", metavar="TEAM", required=team_required,
+                         help="Team id" + ("." if team_required else " (optional when the store holds one team).")),
+            click.option("--json", "as_json", is_flag=True, help="Print JSON on standard output."),
+        ]
+        if at:
+            options.append(click.option(
+                "--at", "at_time", metavar="TIME", callback=_time_option,
+                help="Answer as of this moment (ISO 8601 with offset, e.g. 2026-11-02T09:00:00+08:00)."))
+        if as_recorded if as_recorded is not None else at:
+            options.append(click.option(
+                "--as-recorded", "recorded_by", metavar="TIME", callback=_time_option,
+                help="Answer as the ledger stood at this recording moment: entries (voids included) "
+                     "recorded after it are ignored (R-CO-4)."))
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate(func) if func is not None else decorate
+
+
+
+def _console(soft_wrap: bool = True):
+    """A rich console; when not writing to a terminal, wide enough for the board (or $COLUMNS)."""
+    import os
+
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=soft_wrap)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 160
+    return console
+
+
+
+# -- queries (issue 3, 4) ------------------------------------------------------------------------
+# Each query: resolve the team, fold its history to the asked moment (commands.history: nearest
+# checkpoint + the events after it), ask projections.queries, then print JSON or a table.
+
+
+def _now() -> dt.datetime:
+    """The only clock of the ledger: read here, at the edge, and passed inward."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _moment(opts: StoreOptions, store, team: str) -> dt.datetime:
+    """`--at`, or the later of now and the team's latest recorded `at` (INTERCHANGE.md); with
+    `--as-recorded T`, the later of T and the latest `at` recorded by T (the ledger's "now" then)."""
+    if opts.at is not None:
+        return opts.at
+    from commands.history import default_moment
+
+    return default_moment(store, team, _now(), opts.as_recorded)
+
+
+def _team_state(opts: StoreOptions, at: dt.datetime | None = None):
+    """(team, state) with the team's history folded up to `at` (default: `_moment`)."""
+    from commands.history import state_at
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        moment = at if at is not None else _moment(opts, store, team)
+        return team, state_at(store, team, moment, opts.as_recorded)
+
+
+def _emit_json(answer: dict) -> None:
+    import json
+
+    click.echo(json.dumps(answer, ensure_ascii=False, default=str))
+
+
+def _ask(opts: StoreOptions, question, *args):
+    """Fold the team to --at and ask `question(state, *args)`: (state, answer), or (None, None)
+    once the answer went out as JSON."""
+    _, state = _team_state(opts)
+    answer = question(state, *args)
+    if opts.json:
+        _emit_json(answer)
+        return None, None
+    return state, answer
+
+
+def _name(state, cid: str | None) -> str:
+    """A consultant as people know them: `王芳 (c1)`; `-` for nobody."""
+    if cid is None:
+        return "-"
+    consultant = state.consultants.get(cid)
+    return f"{consultant.name} ({cid})" if consultant is not None else cid
+
+
+def _table(title: str, columns: list[str]):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def _date(text: str, option: str) -> dt.date:
+    from ledger.events import parse_date_text
+
+    try:
+        return parse_date_text(text)
+    except ValueError as error:
+        raise InputError(f"{option}: {error}") from None
+
+

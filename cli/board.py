@@ -1,0 +1,159 @@
+"""The rotation board: `ledger board` and its rendering."""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+from .app import StoreOptions, _console, _moment, main, store_options
+from .records import _STATUS_STYLE
+
+
+_SHORT_CHANNEL = {"hq_referral": "hq_ref", "internal_referral": "int_ref", "conference": "conf",
+                  "marketing": "mkt", "customer_referral": "cust_ref"}
+_SHORT_STATUS = {"busy_new": "busy+1", "suspended": "susp", "throttled": "thr", "held": "hold"}
+
+
+def _cell(row: dict, mode: str, width: int = 1):
+    from rich.text import Text
+
+    text = Text(no_wrap=True)
+    text.append("▸" if row["up"] else " ", style="bold")
+    if row.get("rank"):
+        text.append(f"{row['rank']:>{width}}", style="dim")
+        text.append(" ")
+    if row["next"]:
+        text.append("NEXT", style="bold black on green")
+    elif row["status"] == "eligible":
+        text.append("✓", style="green")
+    else:
+        text.append(_SHORT_STATUS.get(row["status"], row["status"]), style=_STATUS_STYLE.get(row["status"], ""))
+    if row.get("bonus"):
+        text.append("×2", style="bold magenta")
+    if row["turns_today"] or row["leads_today"]:
+        text.append(f" {row['turns_today']}/{row['leads_today']}", style="dim")
+    return text
+
+
+def _render_board(data: dict) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console(soft_wrap=False)
+    window = data["window"].replace("_", " ")
+    console.print(Text.assemble((f"{data['team']}", "bold"), f"  {data['preset']}  {data['at']}  window: ",
+                                (window, "bold cyan")))
+    channels = [c for c in data["channels"] if c["queue"] == c["channel"]]
+    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1))
+    grid.add_column("seat", justify="right", no_wrap=True, min_width=2)
+    grid.add_column("consultant", no_wrap=True, min_width=8)
+    grid.add_column("presence", no_wrap=True, min_width=7)
+    for c in channels:
+        mode = {"ranking": "rank", "weighted": "weight"}.get(c["mode"], c["mode"])
+        grid.add_column(f"{_SHORT_CHANNEL.get(c['channel'], c['channel'])}\n{mode}", no_wrap=True)
+    cells: dict[str, dict[str, Any]] = {}
+    for c in channels:
+        for row in c["order"]:
+            cells.setdefault(row["consultant"], {})[c["channel"]] = _cell(row, c["mode"], len(str(len(c["order"]))))
+    for person in data["consultants"]:
+        if person["left"]:
+            continue
+        presence_style = "green" if person["presence"] == "on_post" else _STATUS_STYLE.get(person["presence"], "")
+        grid.add_row(str(person["seat"]), f"{person['consultant']} {person['name']}",
+                     Text(person["presence"], style=presence_style),
+                     *[cells.get(person["consultant"], {}).get(c["channel"], Text("")) for c in channels])
+    nexts, rules = [], []
+    for c in channels:
+        who = c["next"] or ("deferred" if c["rule"] == "R-SH-5" else "nobody")
+        nexts.append(Text(who, style="bold green" if c["next"] else "bold yellow"))
+        rules.append(Text(c["rule"], style="cyan"))
+    grid.add_section()
+    grid.add_row("", Text("next", style="bold"), "", *nexts)
+    grid.add_row("", Text("rule", style="bold"), "", *rules)
+    console.print(grid)
+    shared = [c["channel"] for c in data["channels"] if c["queue"] != c["channel"]]
+    legend = "▸ pointer  NEXT would receive  1 2 3 rank  ×2 bonus lead (R-RT-4)  t/l turns/leads today"
+    if shared:
+        legend += "  (" + ", ".join(f"{name} uses the walk_in queue" for name in shared) + ")"
+    console.print(legend, style="dim")
+    # Who would be passed for each channel's next lead, grouped: one line per reason and channels.
+    where: dict[tuple[str, str], list[str]] = {}
+    for c in channels:
+        for p in c["passed"]:
+            label = f"{p['consultant']} {p.get('name') or ''}".strip()
+            where.setdefault((label, p["why"]), []).append(_SHORT_CHANNEL.get(c["channel"], c["channel"]))
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for (label, reason), names in where.items():
+        scope = "every channel" if len(names) == len(channels) else ", ".join(names)
+        grouped.setdefault((reason, scope), []).append(label)
+    if grouped:
+        console.print(Text("passed for the next lead", style="bold"))
+        for (reason, scope), labels in grouped.items():
+            console.print(Text.assemble("  ", (reason, "yellow"), f" [{scope}]: ", ", ".join(labels)))
+    shifts = data["shifts"]
+
+    def holder(h: dict | None) -> Text:
+        if h is None:
+            return Text("—", style="dim")
+        return Text(f"{h['consultant']} {h['name']}", style="green" if h["on_post"] else "yellow") + (
+            Text("" if h["on_post"] else f" ({h['presence']})", style="yellow"))
+
+    line = Text.assemble(("shifts ", "bold"), f"{shifts['date']}  early ", holder(shifts["early"]), "  late ",
+                         holder(shifts["late"]), "  overtime ")
+    if shifts["overtime"]:
+        for n, h in enumerate(shifts["overtime"]):
+            line += Text(", " if n else "") + holder(h)
+    else:
+        line += Text("—", style="dim")
+    console.print(line)
+    if data["deferred"]:
+        table = Table(title="deferred leads (R-SH-5)", title_justify="left", box=None, header_style="bold")
+        for column in ("lead", "channel", "arrived", "phone", "allocated at"):
+            table.add_column(column, no_wrap=True)
+        for d in data["deferred"]:
+            table.add_row(d["lead"], d["channel"], d["arrived"], d["phone"] or "-", d["allocate_at"])
+        console.print(table)
+    if data["overdue"]:
+        shown = data["overdue"][:10]
+        table = Table(title=f"overdue follow-ups ({len(data['overdue'])})", title_justify="left", box=None,
+                      header_style="bold")
+        for column in ("lead", "owner", "channel", "phone", "due", "rule"):
+            table.add_column(column, no_wrap=True)
+        for o in shown:
+            table.add_row(o["lead"], f"{o['owner']} {o['name'] or ''}", o["channel"], o["phone"] or "-", o["due"],
+                          Text(o["rule"], style="red"))
+        console.print(table)
+        if len(data["overdue"]) > len(shown):
+            console.print(f"… {len(data['overdue']) - len(shown)} more (ledger followups)", style="dim")
+
+
+@main.command("board")
+@store_options
+def board_command(opts: StoreOptions) -> None:
+    """Show the team's rotation board: per channel the order, who is next, who would be passed and why.
+
+    Also today's shift holders, deferred leads and overdue follow-ups. `next` of each channel is
+    the same answer as `ledger next CHANNEL`. Phone numbers are masked (R-ID-2).
+
+    \b
+    Example:
+      ledger board
+      ledger board --at 2026-11-02T09:30:00+08:00 --json
+    """
+    from commands.history import state_at
+    from projections.board import board
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        at = _moment(opts, store, team)
+        data = board(state_at(store, team, at, opts.as_recorded), at)
+    if opts.json:
+        import json
+
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        _render_board(data)
+
+

@@ -1,0 +1,408 @@
+"""The queries of INTERCHANGE.md (owner, next, turns, sanctions, explain, find, event,
+disputes, followups, rules, commission), rendered for people or as --json."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from ledger.errors import InputError, LedgerError
+
+from .app import StoreOptions, _ask, _console, _date, _emit_json, _moment, _name, _table, _team_state, main, store_options
+
+
+@main.command("owner")
+@click.argument("lead")
+@store_options
+def owner_command(lead: str, opts: StoreOptions) -> None:
+    """Who owns LEAD's customer at --at, by which rule, and whether it is disputed.
+
+    \b
+    Example:
+      ledger owner L1 --team renda --at 2026-11-03T10:32:00+08:00
+    """
+    from projections import queries
+
+    if opts.json and opts.as_recorded is None:  # the persisted model when it can answer (issue 6), else the fold
+        from commands.read_models import owner_text
+
+        with opts.open_store() as store:
+            team = opts.resolve_team(store)
+            text = owner_text(store, team, lead, _moment(opts, store, team))
+        if text is not None:
+            return click.echo(text)
+    state, answer = _ask(opts, queries.owner, lead)
+    if state is None:
+        return
+    flag = "  [red]disputed (R-OW-7)[/red]" if answer["disputed"] else ""
+    owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
+    _console().print(f"{lead}: {owner} by {answer['rule']}{flag}")
+    for claim in answer.get("claims", []):
+        _console().print(f"  claim by {_name(state, claim['consultant'])} at {claim['at']}: {claim['reason']}")
+
+
+@main.command("next")
+@click.argument("channel", type=click.Choice(
+    ["hotline", "online", "hq_referral", "internal_referral", "walk_in", "marketing", "conference",
+     "customer_referral", "outbound"]))
+@store_options
+def next_command(channel: str, opts: StoreOptions) -> None:
+    """Who would own a lead of CHANNEL from a new customer naming nobody, arriving at --at.
+
+    \b
+    Example:
+      ledger next hotline --team renda --at 2026-11-09T13:00:00+08:00
+    """
+    from projections import queries
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        moment = _moment(opts, store, team)
+    _, state = _team_state(opts, moment)
+    answer = queries.next_owner(state, channel, moment)
+    if opts.json:
+        return _emit_json(answer)
+    who = _name(state, answer["next"]) if answer["next"] else "nobody: the lead would be deferred"
+    console = _console()
+    console.print(f"{channel} at {answer['at']}: {who} ({answer['rule']})")
+    for candidate in answer.get("candidates", []):
+        console.print(f"  {_name(state, candidate['consultant'])}: {candidate['outcome']} {candidate['why'] or ''}")
+
+
+@main.command("turns")
+@click.option("--from", "date_from", required=True, metavar="DATE", help="First local date (YYYY-MM-DD).")
+@click.option("--to", "date_to", required=True, metavar="DATE", help="Last local date (YYYY-MM-DD), inclusive.")
+@store_options(at=False, as_recorded=True)
+def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
+    """Turn and lead counts per consultant and channel over local dates (R-RT-7).
+
+    \b
+    Example:
+      ledger turns --team renda --from 2026-11-02 --to 2026-11-08
+    """
+    from projections import queries
+
+    first, last = _date(date_from, "--from"), _date(date_to, "--to")
+    if last < first:
+        raise InputError(f"--to {date_to} is before --from {date_from}")
+    if opts.json and opts.as_recorded is None:  # the persisted model when current (issue 6), else the fold
+        from commands.read_models import turns_text
+
+        with opts.open_store() as store:
+            text = turns_text(store, opts.resolve_team(store), first, last)
+        if text is not None:
+            return click.echo(text)
+    from commands.history import day_start, state_at, team_zones
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)  # §10: --to's local date in the zone in force then
+        following = day_start(team_zones(store, team, opts.as_recorded), last + dt.timedelta(days=1))
+        state = state_at(store, team, following - dt.timedelta(microseconds=1), opts.as_recorded)
+    answer = queries.turns(state, first, last)
+    if opts.json:
+        return _emit_json(answer)
+    table = _table(f"Turns and leads, {first} .. {last} (R-RT-7)", ["consultant", "channel", "turns", "leads"])
+    for row in answer["rows"]:
+        table.add_row(_name(state, row["consultant"]), row["channel"], str(row["turns"]), str(row["leads"]))
+    _console().print(table)
+
+
+@main.command("sanctions")
+@store_options
+def sanctions_command(opts: StoreOptions) -> None:
+    """Sanctions in force at --at, imposed or derived, with their rule (R-SA-*).
+
+    \b
+    Example:
+      ledger sanctions --team renda --at 2026-11-09T12:00:00+08:00
+    """
+    from projections import queries
+
+    state, answer = _ask(opts, queries.sanctions)
+    if state is None:
+        return
+    table = _table("Sanctions in force", ["id", "consultant", "kind", "channels", "rule", "from", "until", "reason"])
+    for row in answer["sanctions"]:
+        kind = row["kind"]
+        if kind == "throttle":
+            kind = f"throttle {row.get('take')} of {row.get('of')}"
+        elif kind == "skip":
+            kind = f"skip ({row.get('turns_left')} left)"
+        table.add_row(row["penalty"], _name(state, row["consultant"]), kind, ",".join(row["channels"]), row["rule"],
+                      row["from"] or "-", row["until"] or "-", row.get("reason") or "")
+    _console().print(table)
+
+
+@main.command("explain")
+@click.argument("lead")
+@store_options
+def explain_command(lead: str, opts: StoreOptions) -> None:
+    """The customer's timeline behind LEAD: every ownership decision, its rule, the candidates
+    considered and the events it rested on (R-OW-6). What a supervisor reads to settle a dispute.
+
+    \b
+    Example:
+      ledger explain D3 --team renda --at 2026-11-03T16:00:00+08:00
+    """
+    from commands import audit
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        state, answer = audit.explain(store, team, lead, _moment(opts, store, team), opts.as_recorded)
+    if opts.json:
+        return _emit_json(answer)
+    console = _console()
+    owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
+    flag = "  [red]disputed[/red]" if answer.get("disputed") else ""
+    console.print(f"[bold]{lead}[/bold]: owned by {owner} by {answer['rule']}{flag}")
+    table = _table("Timeline", ["at", "event", "what happened", "owner", "rule", "rests on"])
+    for item in answer["timeline"]:
+        what = item["summary"]
+        for candidate in item.get("candidates") or []:
+            what += f"\n  {_name(state, candidate['consultant'])}: {candidate['outcome']} {candidate['why'] or ''}"
+        if item.get("recorded_late"):
+            what += "\n  [yellow]recorded late (R-T-5)[/yellow]"
+        for change in item.get("changed_by") or []:
+            what += (f"\n  [yellow]changed by #{change['seq']} (at {change['at']}, "
+                     f"recorded {change['recorded']}; R-CO-4)[/yellow]")
+        if item.get("voided"):
+            void = item["voided"]
+            what += (f"\n  [red]voided by #{void['seq']} ({void['by'] or '-'}, recorded {void['recorded']}): "
+                     f"{void['reason']}[/red]")
+        rests = ", ".join(f"#{seq}" for seq in item.get("rests_on") or [])
+        table.add_row(item["at"], item["type"], what, _name(state, item["owner"]), item["rule"] or "", rests)
+    console.print(table)
+    _print_rules(console, [item["rule"] for item in answer["timeline"]] + [answer["rule"]])
+
+
+def _print_rules(console, cited: list) -> None:
+    """The titles of the rules an answer cites (`ledger rules ID` prints the whole rule)."""
+    from ledger import rules
+
+    shown = []
+    for rule_id in dict.fromkeys(r for r in cited if r):
+        try:
+            found = rules.rule(rule_id)
+        except LedgerError:
+            continue
+        shown.append(f"{found.id} {found.title['zh']} {found.title['en']}")
+    if shown:
+        console.print("规则 rules (ledger rules ID): " + "; ".join(shown))
+
+
+@main.command("find")
+@click.option("--phone", required=True, metavar="NUMBER", help="The customer's phone number (R-ID-1).")
+@store_options
+def find_command(phone: str, opts: StoreOptions) -> None:
+    """The customer with this phone number at --at: their leads, owner and rule (R-ID-1).
+
+    What the front desk asks first when a customer calls back. The number is shown masked
+    (R-ID-2); no such customer answers with no leads (exit 0).
+
+    \b
+    Example:
+      ledger find --phone 13800000001 --team renda
+    """
+    from commands import audit
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        state, answer = audit.find(store, team, phone, _moment(opts, store, team), opts.as_recorded)
+    if opts.json:
+        return _emit_json(answer)
+    if not answer["leads"]:
+        return _console().print(f"{answer['phone']}: no customer with this number")
+    flag = "  [red]disputed[/red]" if answer["disputed"] else ""
+    _console().print(f"{answer['phone']}: leads {', '.join(answer['leads'])}; owner "
+                     f"{_name(state, answer['owner']) if answer['owner'] else 'nobody yet'} by {answer['rule']}{flag}")
+
+
+@main.command("event")
+@click.argument("ref", metavar="#N|ID")
+@store_options(at=False)
+def event_command(ref: str, opts: StoreOptions) -> None:
+    """One stored entry by its recording number #N or its event id, with when it was recorded
+    and whether it was voided (R-CO-1, R-CO-2). `explain`'s "rests on #N" are such numbers.
+
+    \b
+    Example:
+      ledger event '#12' --team renda
+    """
+    from commands import audit
+
+    with opts.open_store() as store:
+        answer = audit.event(store, opts.resolve_team(store), ref)
+    if opts.json:
+        return _emit_json(answer)
+    console = _console()
+    data = answer["event"]
+    console.print(f"[bold]#{answer['seq']}[/bold] {data['type']} at {data['at']}, recorded {answer['recorded']}"
+                  + (f", id {answer['id']}" if answer["id"] else ""))
+    for key, value in data.items():
+        if key not in ("type", "team", "at", "id"):
+            console.print(f"  {key}: {value}")
+    if answer["voided"]:
+        void = answer["voided"]
+        console.print(f"  [red]voided by #{void['seq']} ({void['by'] or '-'}, recorded {void['recorded']}): "
+                      f"{void['reason']}[/red]")
+
+
+@main.command("disputes")
+@store_options
+def disputes_command(opts: StoreOptions) -> None:
+    """Leads of disputed customers at --at: claims and taken leads not yet ruled on (R-OW-7, R-OW-8).
+
+    \b
+    Example:
+      ledger disputes --team renda --at 2026-11-03T17:30:00+08:00
+    """
+    from projections import queries
+
+    state, answer = _ask(opts, queries.disputes)
+    if state is None:
+        return
+    table = _table("Disputes", ["lead", "derived owner", "claimed by", "at", "reason"])
+    for item in answer["disputes"]:
+        for claim in item["claims"]:
+            table.add_row(item["lead"], _name(state, item["owner"]), _name(state, claim["consultant"]),
+                          claim["at"], claim["reason"])
+    _console().print(table)
+
+
+@main.command("followups")
+@store_options
+def followups_command(opts: StoreOptions) -> None:
+    """Customers whose follow-up is overdue at --at (R-FU-1, R-FU-5 grade cadence).
+
+    \b
+    Example:
+      ledger followups --team renda --at 2026-11-04T09:00:00+08:00
+    """
+    from projections import queries
+
+    state, answer = _ask(opts, queries.followups)
+    if state is None:
+        return
+    table = _table("Overdue follow-ups", ["lead", "owner", "due", "rule"])
+    for item in answer["overdue"]:
+        table.add_row(item["lead"], _name(state, item["owner"]), item["due"], item.get("rule") or "")
+    _console().print(table)
+
+
+@main.command("rules")
+@click.argument("rule_id", metavar="[ID]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on standard output (both languages).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Only this language (default: Chinese, then English).")
+def rules_command(rule_id: str | None, as_json: bool, lang: str | None) -> None:
+    """The rules reference: every rule id by section, or one rule's statement in Chinese and
+    English with the house-rule phrase it comes from. Needs no store.
+
+    \b
+    Example:
+      ledger rules
+      ledger rules R-RT-2
+      ledger rules R-OW-3b --lang en
+      ledger rules --json
+    """
+    from rich.markup import escape
+
+    from ledger import rules
+
+    langs = [lang] if lang else ["zh", "en"]
+    if rule_id is not None:
+        found = rules.rule(rule_id)
+        if as_json:
+            return _emit_json(found.to_json_dict())
+        console = _console()
+        presets = f"  ({', '.join(found.applies_to)})" if found.applies_to else ""
+        section = " / ".join(found.section.title[code] for code in langs)
+        console.print(f"[bold]{found.id}[/bold] {escape(' / '.join(found.title[c] for c in langs))}{presets}"
+                      f"  [dim]§{found.section.number} {escape(section)}[/dim]")
+        for code in langs:
+            console.print(f"\n{escape(found.statement[code])}")
+        heading = {"zh": "出处", "en": "Source"}
+        console.print(f"\n{' / '.join(heading[c] for c in langs)}:" + ("" if found.sources else " -"))
+        for source in found.sources:
+            house = rules.house_rules()[source.house_rule]["zh" if "zh" in langs else "en"]
+            console.print(f"  「{escape(source.quote)}」 {escape(house)} ({source.house_rule}), {escape(source.where)}")
+        return None
+    if as_json:
+        return _emit_json({"rules": [r.to_json_dict() for r in rules.all_rules()]})
+    table = _table(f"Rules reference ({len(rules.all_rules())} rules; `ledger rules ID` for one)",
+                   ["id", *({"zh": "标题", "en": "title"}[c] for c in langs), "presets"])
+    for section in rules.sections():
+        members = [r for r in rules.all_rules() if r.section.id == section.id]
+        table.add_row(f"[bold]§{section.number}[/bold]",
+                      *(f"[bold]{escape(section.title[c])}[/bold]" for c in langs), "", end_section=False)
+        for index, item in enumerate(members):
+            table.add_row(item.id, *(escape(item.title[c]) for c in langs), ", ".join(item.applies_to),
+                          end_section=index == len(members) - 1)
+    _console().print(table)
+    return None
+
+
+@main.command("commission")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month of the statements.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV for payroll spreadsheets (UTF-8 with BOM).")
+@store_options(at=False, as_recorded=True)
+def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
+    """Commission statements of a month, one per consultant, each line citing its rule,
+    contract and events (R-CM-*). The month's events decide it (R-CM-6), not --at.
+
+    \b
+    Example:
+      ledger commission --team jiuzhou --month 2026-11
+      ledger commission --team jiuzhou --month 2026-11 --csv > 2026-11.csv
+    """
+    from projections.commission import statement_rows, statements
+
+    from ledger.events import parse_month_text
+
+    try:
+        parse_month_text(month)
+    except ValueError as error:
+        raise InputError(f"--month: {error}") from None
+    first = _date(month + "-01", "--month")
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    if opts.json and len(month) == 7 and opts.as_recorded is None:  # the persisted model when current (issue 6), else the fold
+        from commands.read_models import commission_text
+
+        with opts.open_store() as store:
+            text = commission_text(store, opts.resolve_team(store), month)
+        if text is not None:
+            return click.echo(text)
+    from commands.history import month_start, state_at, team_zones
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)  # §10: the month local to the zone in force then
+        zones = team_zones(store, team, opts.as_recorded)
+        month_end = month_start(zones, following.year, following.month) - dt.timedelta(microseconds=1)
+        state = state_at(store, team, month_end, opts.as_recorded)
+    answer = statements(state.money, state.policies, state.tz, month)
+    if opts.json:
+        return _emit_json(answer)
+    if as_csv:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(statement_rows(answer))
+        sys.stdout.buffer.write(("\ufeff" + buffer.getvalue()).encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return
+    console = _console()
+    for statement in answer["statements"]:
+        table = _table(f"{_name(state, statement['consultant'])} — {month}: {statement['total']}",
+                       ["rule", "contract", "basis", "rate", "amount"])
+        for line in statement["lines"]:
+            table.add_row(line["rule"], line.get("contract") or line.get("lead") or line.get("reason") or "",
+                          str(line.get("basis") or ""), str(line.get("rate") or ""), line["amount"])
+        console.print(table)
+        tier = statement.get("tier")
+        if tier:
+            console.print(f"  tier: {tier}")
+    for reward in answer.get("customer_rewards", []):
+        console.print(f"customer reward: {reward}")
+
+

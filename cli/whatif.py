@@ -1,0 +1,165 @@
+"""`whatif` and `fairness` (RULEBOOK R-WI-1)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+
+from .app import StoreOptions, _console, _date, _emit_json, _table, main, store_options
+from .records import RECORD_PRESETS
+
+
+def whatif_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--from, --to and the alternative policy (--preset, --override) of R-WI-1."""
+    options = [
+        click.option("--from", "date_from", required=True, metavar="DATE", help="First local date (YYYY-MM-DD)."),
+        click.option("--to", "date_to", required=True, metavar="DATE", help="Last local date (YYYY-MM-DD), inclusive."),
+        click.option("--preset", type=click.Choice(RECORD_PRESETS),
+                     help="The alternative: this preset (in the team's zone), with any --override on top."),
+        click.option("--override", "overrides", multiple=True, metavar="KEY=VALUE",
+                     help="Replace a parameter of the policy in force at the start of --from (or of "
+                          "--preset), e.g. day_end=17:00 (repeatable)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _whatif_run(opts: StoreOptions, date_from: str, date_to: str, preset: str | None,
+                overrides: tuple[str, ...], lead: str | None = None):
+    from commands import whatif
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        return whatif.run(store, team, _date(date_from, "--from"), _date(date_to, "--to"),
+                          preset=preset, overrides=overrides, lead=lead, as_recorded=opts.as_recorded)
+
+
+def _change(before, after) -> str:
+    """`3 → 5 (+2)`; money keeps its two decimals."""
+    from decimal import Decimal
+
+    a, b = Decimal(str(before)), Decimal(str(after))
+    if a == b:
+        return f"{before}"
+    return f"{before} → {after} ({'+' if b > a else ''}{b - a})"
+
+
+@main.command("whatif")
+@whatif_options
+@click.option("--lead", metavar="LEAD", help="Show this lead's two timelines side by side instead.")
+@store_options(at=False, as_recorded=True)
+def whatif_command(date_from: str, date_to: str, preset: str | None, overrides: tuple[str, ...],
+                   lead: str | None, opts: StoreOptions) -> None:
+    """What-if: replay the team's recorded history under another policy from --from on and
+    compare (R-WI-1) -- per consultant leads, turns and commission, and every customer who
+    would have another owner at the end of --to. Nothing is stored.
+
+    \b
+    Example:
+      ledger whatif --team renda --from 2026-11-01 --to 2026-11-30 --override day_end=17:00
+      ledger whatif --team renda --from 2026-11-01 --to 2026-11-30 --preset realty --lead D3
+    """
+    from commands import whatif
+
+    outcome = _whatif_run(opts, date_from, date_to, preset, overrides, lead)
+    if lead is not None:
+        answer = {"lead": lead, "from": outcome.period.date_from.isoformat(),
+                  "to": outcome.period.date_to.isoformat(),
+                  "actual": outcome.actual.timeline, "alternative": outcome.alternative.timeline}
+        if opts.json:
+            return _emit_json(answer)
+        return _render_whatif_lead(answer, outcome)
+    answer = whatif.answer(outcome)
+    if opts.json:
+        return _emit_json(answer)
+    names = {**outcome.alternative.names, **outcome.actual.names}
+
+    def who(cid):
+        return f"{names[cid]} ({cid})" if cid in names else (cid or "-")
+
+    alt = answer["alternative"]
+    spec = " ".join([alt["preset"], *(f"{k}={v}" for k, v in alt["overrides"].items())])
+    console = _console()
+    console.print(f"假设 what-if: {spec}，自 from {answer['from']} 至 to {answer['to']}"
+                  f"（佣金按月 commission months: {', '.join(answer['months'])}）")
+    table = _table("按顾问 per consultant: 实际 → 假设 actual → alternative (R-WI-1)",
+                   ["顾问 consultant", "线索 leads", "轮次 turns", "佣金 commission"])
+    for row in answer["consultants"]:
+        table.add_row(who(row["consultant"]), *(_change(row[k]["actual"], row[k]["alternative"])
+                                                for k in ("leads", "turns", "commission")))
+    console.print(table)
+    if not answer["owners_changed"]:
+        return console.print("归属不变 no customer would have another owner.")
+    table = _table(f"归属改变 owners that change at the end of {answer['to']} ({len(answer['owners_changed'])})",
+                   ["线索 lead", "实际 actual", "假设 alternative"])
+    for item in answer["owners_changed"]:
+        table.add_row(item["lead"], f"{who(item['actual'])} {item['rule']['actual'] or ''}",
+                      f"{who(item['alternative'])} {item['rule']['alternative'] or ''}")
+    console.print(table)
+
+
+def _render_whatif_lead(answer: dict, outcome) -> None:
+    from rich.columns import Columns
+
+    names = {**outcome.alternative.names, **outcome.actual.names}
+
+    def who(cid):
+        return f"{names[cid]} ({cid})" if cid in names else (cid or "-")
+
+    console = _console()
+    panels = []
+    for side, title in (("actual", "实际 actual"), ("alternative", "假设 alternative")):
+        timeline = answer[side]
+        table = _table(f"{title}: {who(timeline['owner'])} {timeline['rule'] or ''}",
+                       ["at", "event", "what happened", "owner", "rule"])
+        for item in timeline["timeline"]:
+            what = item["summary"]
+            for candidate in item.get("candidates") or []:
+                what += f"\n  {who(candidate['consultant'])}: {candidate['outcome']} {candidate['why'] or ''}"
+            table.add_row(item["at"], item["type"], what, who(item["owner"]), item["rule"] or "")
+        panels.append(table)
+    console.print(f"[bold]{answer['lead']}[/bold] 假设 what-if {answer['from']} .. {answer['to']}")
+    console.print(Columns(panels))
+
+
+@main.command("fairness")
+@whatif_options
+@store_options(at=False, as_recorded=True)
+def fairness_command(date_from: str, date_to: str, preset: str | None, overrides: tuple[str, ...],
+                     opts: StoreOptions) -> None:
+    """Fairness at a glance: per channel, each consultant's share of turns and leads over the
+    local dates against an equal share among those eligible, with the spread (max - min) and
+    the Gini coefficient; with --preset/--override, also under that alternative (R-WI-1).
+
+    \b
+    Example:
+      ledger fairness --team renda --from 2026-11-01 --to 2026-11-30
+      ledger fairness --team renda --from 2026-11-01 --to 2026-11-30 --override bonus_channels=[]
+    """
+    from commands import whatif
+
+    if preset is not None or overrides:
+        outcome = _whatif_run(opts, date_from, date_to, preset, overrides)
+        answer, names = whatif.fairness_answer(outcome), {**outcome.alternative.names, **outcome.actual.names}
+    else:
+        with opts.open_store() as store:
+            period, side = whatif.observed(store, opts.resolve_team(store), _date(date_from, "--from"),
+                                           _date(date_to, "--to"), opts.as_recorded)
+        answer, names = whatif.fairness_answer(None, side, period), side.names
+    if opts.json:
+        return _emit_json(answer)
+    console = _console()
+    for side, title in (("actual", "实际 actual"), ("alternative", "假设 alternative")):
+        for channel in answer[side] or []:
+            table = _table(f"{title} · {channel['channel']} {answer['from']} .. {answer['to']}: "
+                           f"均分 equal share {channel['equal_share']:.1%}, 差距 spread "
+                           f"{channel['spread']['turns']:.1%}, 基尼 Gini {channel['gini']['turns']:.2f}",
+                           ["顾问 consultant", "轮次 turns", "占比 share", "线索 leads", "占比 share"])
+            for row in channel["consultants"]:
+                name = f"{names[row['consultant']]} ({row['consultant']})" if row["consultant"] in names else row["consultant"]
+                table.add_row(name, str(row["turns"]), f"{row['turn_share']:.1%}", str(row["leads"]),
+                              f"{row['lead_share']:.1%}")
+            console.print(table)
+
