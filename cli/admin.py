@@ -12,7 +12,6 @@ from ledger.errors import InputError
 from .app import StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options
 from .queries import explain_command, next_command, owner_command
 
-
 # -- commands ------------------------------------------------------------------------------------
 
 

@@ -5,10 +5,8 @@ from typing import Any
 
 import click
 
-
 from .app import StoreOptions, _console, _moment, main, store_options
 from .records import _STATUS_STYLE
-
 
 _SHORT_CHANNEL = {"hq_referral": "hq_ref", "internal_referral": "int_ref", "conference": "conf",
                   "marketing": "mkt", "customer_referral": "cust_ref"}

@@ -9,7 +9,19 @@ import click
 
 from ledger.errors import InputError, LedgerError
 
-from .app import StoreOptions, _ask, _console, _date, _emit_json, _moment, _name, _table, _team_state, main, store_options
+from .app import (
+    StoreOptions,
+    _ask,
+    _console,
+    _date,
+    _emit_json,
+    _moment,
+    _name,
+    _table,
+    _team_state,
+    main,
+    store_options,
+)
 
 
 @main.command("owner")
@@ -355,9 +367,8 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
       ledger commission --team jiuzhou --month 2026-11
       ledger commission --team jiuzhou --month 2026-11 --csv > 2026-11.csv
     """
-    from projections.commission import statement_rows, statements
-
     from ledger.events import parse_month_text
+    from projections.commission import statement_rows, statements
 
     try:
         parse_month_text(month)

@@ -10,7 +10,6 @@ from ledger.errors import InputError
 
 from .app import StoreOptions, _console, main, parse_time, store_options
 
-
 # -- recording commands (issue 5) ----------------------------------------------------------------
 # One command per event a person records (handlers in commands/record.py: validate -> decide ->
 # append, retried when another writer appended first) and the rotation board

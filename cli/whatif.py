@@ -5,7 +5,6 @@ from typing import Any, Callable
 
 import click
 
-
 from .app import StoreOptions, _console, _date, _emit_json, _table, main, store_options
 from .records import RECORD_PRESETS
 

@@ -20,8 +20,8 @@ from itertools import islice
 
 from orjson import loads as _orjson_loads
 
-from ledger.errors import ConcurrencyConflict, InputError, LineError
 from ledger.codec import accept_event
+from ledger.errors import ConcurrencyConflict, InputError, LineError
 from ledger.events import FUTURE, MAX_DEPTH, EntryVoided, Event, EventProblems, parse_event
 from ledger.phone import mask_numbers
 from ledger.store import Store

@@ -40,7 +40,12 @@ from typing import Any, Callable, Iterable
 
 from ledger import events as E
 from ledger.errors import (
-    ConcurrencyConflict, InputError, RuleViolation, UnknownConsultant, UnknownLead, UnknownTeam,
+    ConcurrencyConflict,
+    InputError,
+    RuleViolation,
+    UnknownConsultant,
+    UnknownLead,
+    UnknownTeam,
 )
 from ledger.phone import identity, mask, normalize
 from ledger.store import Store

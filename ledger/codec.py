@@ -245,8 +245,9 @@ def _cross_fields_ok(topic: str, v: dict) -> bool:
 # Imports: a fast accept path for decoded JSON objects, and the canonical stored JSON
 
 
-from . import events as _ev  # noqa: E402
 import re as _re  # noqa: E402
+
+from . import events as _ev  # noqa: E402
 
 _ID = _re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _PLAIN_JSON = (str, int, bool, type(None))

@@ -11,7 +11,8 @@ import datetime as dt
 import pickle
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ledger.events import Recorded, parse_event
 from projections import queries
@@ -262,7 +263,8 @@ def test_a_lazy_dict_opens_a_kept_value_once_on_first_read_whatever_reads_it():
     """projections.lazy.LazyDict: the values a checkpoint kept apart come back through `fetch`
     on first use -- by key, get, pop, values or items -- and a checkpoint of it keeps only the
     values opened since (the others stay the digests they were)."""
-    from projections.lazy import LazyDict, lazy_dict as _lazy_dict
+    from projections.lazy import LazyDict
+    from projections.lazy import lazy_dict as _lazy_dict
 
     source = LazyDict({"a": ["alpha"], "b": ["beta"], "c": ["gamma"], "d": ["delta"]})
     kept: dict = {}

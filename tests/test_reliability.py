@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_input_fuzz import tables_digest
 
 from cli import main
 from commands import importing, rebuild
 from commands.generate import generate
 from ledger import models_store as M
 from ledger.store import open_store
-from test_input_fuzz import tables_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM = "renda"
@@ -320,7 +320,8 @@ def test_a_rebuild_whose_worker_dies_ends_with_exit_1_and_leaves_the_live_models
 
 
 def test_a_link_recorded_later_re_folds_the_models_of_the_earlier_leads_R_ID_1(store_url, tmp_path):
-    from test_input_fuzz import TEAM as FZ, prepare
+    from test_input_fuzz import TEAM as FZ
+    from test_input_fuzz import prepare
 
     prepare(store_url, tmp_path)  # L1 (hotline) and L2 (walk_in) arrive on 11-02
     path = tmp_path / "link.jsonl"

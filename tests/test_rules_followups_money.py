@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from projections import queries
 from test_rules_kit import Story
+
+from projections import queries
 
 PHONE = "13911110001"
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from test_rules_kit import Story
+
 from ledger.phone import make_key
 from projections import queries
-from test_rules_kit import Story
 
 PHONE = "13911110001"
 

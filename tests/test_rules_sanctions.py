@@ -1,8 +1,9 @@
 """R-SA-1..9: suspensions, skips, throttles, automatic weekly sanctions and lifts."""
 from __future__ import annotations
 
-from projections import queries
 from test_rules_kit import Story
+
+from projections import queries
 
 
 def test_R_SA_1_suspension_holds_in_its_channels_for_from_until():

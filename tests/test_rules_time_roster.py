@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from test_rules_kit import Story
 
 from ledger.errors import RuleViolation
 from projections import queries
 from projections.engine import check_swap
-from test_rules_kit import Story
 
 
 def test_R_T_1_times_are_read_in_the_team_time_zone_and_answered_with_its_offset():

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from test_rules_kit import TEAM, Story, T
 
 from cli import main
 from commands import read_models
@@ -18,7 +19,6 @@ from ledger.store import open_store
 from projections import queries
 from projections.calendar import date_start, month_containing
 from projections.commission import statements
-from test_rules_kit import TEAM, Story, T
 
 PHONE = "13911110001"
 REFERRER = "13922220002"

@@ -13,6 +13,7 @@ import random
 
 import pytest
 from click.testing import CliRunner
+from test_input_fuzz import tables_digest
 
 from cli import main
 from commands import whatif
@@ -21,7 +22,6 @@ from commands.importing import import_file
 from ledger import events as E
 from ledger.store import open_store
 from projections import whatif as W
-from test_input_fuzz import tables_digest
 
 SH = dt.timezone(dt.timedelta(hours=8))
 START = dt.date(2026, 9, 1)

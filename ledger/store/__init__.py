@@ -35,7 +35,14 @@ read alike), `app` (`Store`: opening, appends, checkpoints), `session` (`ImportS
 """
 from .app import Store, open_store
 from .base import (
-    EVENTS_TABLE, RECENT_CHECKPOINTS, TEAM_NAMESPACE, AppendPlan, Key, decode_event, from_micros, team_stream_id,
+    EVENTS_TABLE,
+    RECENT_CHECKPOINTS,
+    TEAM_NAMESPACE,
+    AppendPlan,
+    Key,
+    decode_event,
+    from_micros,
+    team_stream_id,
     to_micros,
 )
 from .session import ImportSession

@@ -14,8 +14,17 @@ from ..events import CustomerErased, EntryVoided, Event, LeadArrived, Recorded
 from ..phone import is_key, make_key
 from . import postgres, sqlite
 from .base import (
-    _CHUNK, EVENTS_TABLE, RECENT_CHECKPOINTS, AppendPlan, Key, describe, from_micros, settle_phones, team_stream_id,
-    to_micros, translated,
+    _CHUNK,
+    EVENTS_TABLE,
+    RECENT_CHECKPOINTS,
+    AppendPlan,
+    Key,
+    describe,
+    from_micros,
+    settle_phones,
+    team_stream_id,
+    to_micros,
+    translated,
 )
 from .reads import Reads
 from .session import ImportSession, RolledBack
