@@ -133,6 +133,7 @@ def test_the_actual_side_answers_as_turns_commission_and_owner_do(month_store):
         assert (at_end["owner"], at_end["rule"]) == (item["actual"], item["rule"]["actual"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed, alternative", [
     (21, {"overrides": ("day_end=16:30",)}),
     (22, {"preset": "realty"}),
@@ -166,6 +167,7 @@ def test_the_alternative_replays_as_a_store_that_adopted_it_at_the_start_of_from
     assert all(adopted[c["lead"]][1] == c["rule"]["alternative"] for c in moved)
 
 
+@pytest.mark.slow
 def test_the_history_is_replayed_with_its_voids_in_both_replays(tmp_path):
     events = history(31, mid_adoption=False)
     url = f"sqlite:///{tmp_path / 'voids.db'}"
@@ -184,6 +186,7 @@ def test_the_history_is_replayed_with_its_voids_in_both_replays(tmp_path):
     assert again.actual.rows != done.actual.rows or again.actual.commission != done.actual.commission
 
 
+@pytest.mark.slow
 def test_a_what_if_stores_nothing(store_url):
     team = imported(store_url, history(41))
     before = tables_digest(store_url)
@@ -217,6 +220,7 @@ def test_bad_what_if_options_are_refused_with_what_was_expected(month_store, arg
     assert said in refused.stderr and "Traceback" not in refused.stderr
 
 
+@pytest.mark.slow
 def test_one_lead_shows_both_timelines_and_its_changed_owner(month_store):
     url, team = month_store
     summary = answer(url, "whatif", "--team", team, "--from", "2026-09-05", "--to", "2026-09-20",
