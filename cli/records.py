@@ -54,14 +54,19 @@ def _completion_state(ctx: click.Context):
         return load_state(store, team, dt.datetime.now(dt.timezone.utc)).state
 
 
+def _state_for_completion(ctx: click.Context):
+    """`_completion_state`, or None on any trouble: completion never fails the shell."""
+    try:
+        return _completion_state(ctx)
+    except Exception:
+        return None
+
+
 def complete_consultants(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
     """Shell completion of consultant ids (read lazily from the store)."""
     from click.shell_completion import CompletionItem
 
-    try:
-        state = _completion_state(ctx)
-    except Exception:
-        return []
+    state = _state_for_completion(ctx)
     if state is None:
         return []
     return [CompletionItem(cid, help=c.name) for cid, c in sorted(state.consultants.items(), key=lambda kv: kv[1].seat)
@@ -72,10 +77,7 @@ def complete_leads(ctx: click.Context, param: click.Parameter, incomplete: str) 
     """Shell completion of the latest lead ids."""
     from click.shell_completion import CompletionItem
 
-    try:
-        state = _completion_state(ctx)
-    except Exception:
-        return []
+    state = _state_for_completion(ctx)
     if state is None:
         return []
     leads = [lid for lid in state.leads if lid.startswith(incomplete)]
