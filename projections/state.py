@@ -90,7 +90,8 @@ class Sanction:
 @dataclass
 class Queue:
     up: str | None = None  # the consultant who is up; None = the first of the order
-    bonus_for: str | None = None  # R-RT-4: the pointer stays on them for a second lead
+    bonus_for: str | None = None  # R-RT-4: the pointer stays on them for their bonus leads
+    bonus_left: int = 0  # how many bonus leads they are still due (0 from an older state: one)
     last_seq: int | None = None  # the event that last moved the pointer
 
 
@@ -192,6 +193,7 @@ class Route:
     candidates: list = field(default_factory=list)
     new_up: str | None = None
     new_bonus: str | None = None
+    new_bonus_left: int = 0
     move_pointer: bool = False
     skips: list = field(default_factory=list)
     reaches: list = field(default_factory=list)  # (sanction, channel)

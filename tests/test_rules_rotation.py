@@ -59,6 +59,25 @@ def test_R_RT_4_top_earner_takes_two_leads_per_turn_each_counted():
     assert s.turns("11-09")[("c2", "hotline")] == (4, 4)
 
 
+def test_R_RT_4_bonus_leads_per_turn_sets_how_many_the_top_earner_takes_in_a_row():
+    s = ranked_story([None, "500.00", None], overrides={"bonus_leads_per_turn": 3})
+    for i in range(1, 7):
+        s.lead(f"H{i}", f"11-09 10:{i:02d}", "hotline")
+    assert s.owners("H1", "H2", "H3", "H4", "H5", "H6") == ["c2", "c2", "c2", "c1", "c3", "c2"]
+    assert s.rules("H1", "H2", "H3") == ["R-RT-2", "R-RT-4", "R-RT-4"]
+    assert s.turns("11-09")[("c2", "hotline")] == (4, 4)
+
+
+def test_R_RT_4_a_lapsed_bonus_drops_the_rest_of_the_bonus_leads():
+    s = ranked_story([None, "500.00", None], overrides={"bonus_leads_per_turn": 3})
+    s.lead("H1", "11-09 10:00", "hotline").lead("H2", "11-09 10:10", "hotline")
+    s.presence("c2", "11-09 10:15", "away")
+    s.lead("H3", "11-09 10:20", "hotline")
+    s.presence("c2", "11-09 10:25", "on_post")
+    s.lead("H4", "11-09 10:30", "hotline")
+    assert s.owners("H1", "H2", "H3", "H4") == ["c2", "c2", "c1", "c3"]
+
+
 def test_R_RT_4_bonus_second_lead_lapses_when_top_earner_is_away():
     s = ranked_story([None, "500.00", None])
     s.lead("H1", "11-09 10:00", "hotline")

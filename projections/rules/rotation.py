@@ -77,7 +77,11 @@ def _walk(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime, r
             route.receiver = bonus
             route.rule = "R-RT-4" if rule in ("R-RT-2", "R-SH-3") else rule
             route.candidates.append((bonus, "holder", "bonus second lead (R-RT-4)"))
-            route.new_up = order[(start + 1) % n]
+            left = (queue.bonus_left or 1) - 1  # policy.bonus_leads_per_turn - 1 after their turn
+            if left:
+                route.new_up, route.new_bonus, route.new_bonus_left = bonus, bonus, left
+            else:
+                route.new_up = order[(start + 1) % n]
             route.move_pointer = True
             return route
         route.candidates.append((bonus, "lapsed", f"{why}; bonus second lead lapses (R-RT-4)"))
@@ -105,9 +109,10 @@ def _walk(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime, r
         route.receiver = cid
         route.candidates.append((cid, "holder", "turn holder (R-RT-2)"))
         route.move_pointer = True
-        if bonus_channel and cid == state.top_earner:
+        if bonus_channel and cid == state.top_earner:  # R-RT-4: the pointer stays for the bonus leads
             route.new_up = cid
             route.new_bonus = cid
+            route.new_bonus_left = state.policy.bonus_leads_per_turn - 1
         else:
             route.new_up = order[(start + i + 1) % n]
         return route
@@ -192,6 +197,7 @@ def commit(state: TeamState, route: Route, lead: Lead, as_pass: bool) -> None:
                 queue = state.queues[route.queue] = Queue()
             queue.up = route.new_up
             queue.bonus_for = route.new_bonus
+            queue.bonus_left = route.new_bonus_left
             queue.last_seq = lead.seq
         if route.receiver is not None:
             count(state, route.receiver, channel, route.date, turns=1, leads=0 if as_pass else 1)
