@@ -8,7 +8,7 @@ by value), and the model is built like `model_construct` does, with the same `__
 order included, so `model_dump` orders keys alike) and the same `model_fields_set` as
 `model_validate_json` gives. Anything the fast path does not recognise — an unknown key, a
 value of an unexpected JSON type, a type listed in `_VALIDATED` — goes through
-`model_validate_json`, so the result is always the validated one (tests/test_codec.py checks
+`model_validate_json`, so the result is always the validated one (tests/unit/test_codec.py checks
 field by field on generated histories).
 """
 from __future__ import annotations

@@ -29,7 +29,17 @@ from .rules.roster import check_swap
 from .rules.rotation import route_for
 from .rules.sanctions import derived_id
 from .state import (
-    ContractState, Consultant, Customer, Entry, Lead, NeedsFullReplay, Queue, Route, Sanction, TeamState, Violation,
+    Consultant,
+    ContractState,
+    Customer,
+    Entry,
+    Lead,
+    NeedsFullReplay,
+    Queue,
+    Route,
+    Sanction,
+    TeamState,
+    Violation,
 )
 
 __all__ = [

@@ -1,7 +1,7 @@
 """R-SA-1..9: suspensions, skips, throttles, automatic weekly sanctions and lifts."""
 from __future__ import annotations
 
-from test_rules_kit import Story
+from rules_kit import Story
 
 from projections import queries
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from test_rules_kit import Story
+from rules_kit import Story
 
 from ledger.phone import make_key
 from projections import queries

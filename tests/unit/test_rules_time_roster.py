@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from test_rules_kit import Story
+from rules_kit import Story
 
 from ledger.errors import RuleViolation
 from projections import queries

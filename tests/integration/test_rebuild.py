@@ -22,7 +22,7 @@ from commands.importing import import_file
 from ledger import models_store as M
 from ledger.store import open_store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _import(url: str, seed: int = 2, teams: int = 2, days: int = 8) -> list[str]:

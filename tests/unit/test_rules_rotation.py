@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from test_rules_kit import Story
+from rules_kit import Story
 
 
 def ranked_story(amounts, consultants=3, **policy):

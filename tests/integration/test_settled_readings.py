@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from test_rules_kit import TEAM, Story, T
+from rules_kit import TEAM, Story, T
 
 from cli import main
 from commands import read_models

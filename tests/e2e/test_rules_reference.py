@@ -198,7 +198,7 @@ def test_an_unknown_id_exits_2_with_one_line_suggesting_the_nearest_ids():
 
 def test_explain_names_the_rules_its_timeline_cites_with_their_titles(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    demo = Path(__file__).resolve().parent.parent / "fixtures" / "demo-campus-month.jsonl"
+    demo = ROOT / "fixtures" / "demo-campus-month.jsonl"
     assert CliRunner().invoke(main, ["import", str(demo), "--db", url]).exit_code == 0
     shown = CliRunner().invoke(main, ["explain", "L1116-X2", "--at", "2026-11-17T12:00:00+08:00", "--db", url])
     assert shown.exit_code == 0, shown.output

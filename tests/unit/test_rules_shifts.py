@@ -1,7 +1,7 @@
 """R-SH-1..5: shift windows, off-hours overtime queues and deferral."""
 from __future__ import annotations
 
-from test_rules_kit import Story
+from rules_kit import Story
 
 
 def test_R_SH_1_a_later_early_assignment_replaces_the_earlier_and_overtime_has_several():

@@ -16,7 +16,7 @@ from commands.generate import generate, main, write_jsonl
 from ledger.events import parse_event
 from ledger.phone import normalize
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "demo-campus-month.jsonl"
 START = dt.date(2026, 11, 1)
 

@@ -27,7 +27,7 @@ from commands.generate import generate
 from ledger import models_store as M
 from ledger.store import open_store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEAM = "renda"
 SETUP = [
     {"type": "PolicyAdopted", "team": TEAM, "at": "2026-11-01T08:00:00+08:00", "preset": "campus"},

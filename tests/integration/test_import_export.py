@@ -25,7 +25,7 @@ from ledger.errors import InputError, LineError, UnknownTeam
 from ledger.events import parse_event
 from ledger.store import open_store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def jsonl(*events: dict) -> str:
