@@ -1,0 +1,502 @@
+"""How every recording command records (issue #5): validate -> decide -> append, retried.
+
+The handlers, one per command, are in `commands.record`; each is validate -> decide -> append:
+
+1. read the team's head, then its state at the event's time `at` (the nearest checkpoint plus
+   the events after it, as `commands.history` does);
+2. resolve the ids the person typed (consultants by id or by exact name; close matches are
+   suggested for a typo), build the event and check it with the import checks of
+   `projections.catalog` and the engine's own checks (e.g. `engine.check_swap`, R-RO-2);
+3. append it with the head read in step 1 as the expected head. When another writer appended
+   first (`ConcurrencyConflict`), wait a short jittered moment and start again from step 1, so
+   two receptionists recording at the same instant never hand out the same turn and never lose
+   an arrival;
+4. fold the stored event into the state and answer from that state, so what is printed is what
+   the stored history says.
+
+The core has no clock: the CLI passes `now` in; `at` (a back-dated time) defaults to it. A time
+without a UTC offset is read in the team's time zone. When `at` is left to default and another
+writer has just recorded an event a little ahead of `now` (a clock slightly ahead, or the race for
+the same second), the event is recorded at that event's time, after it: recording it earlier would
+make it a late event (R-T-5) that re-decides what the other receptionist was already told.
+
+Checkpoints: after folding a number of events, the state is left behind as a checkpoint under
+the key `(at, head)`, meaning "every event with `at' < at`, and those with `at' == at` recorded up
+to `head`". An event recorded later at the same instant sorts after such a key, so it is never
+hidden by it; `Store.put_checkpoint(head=...)` drops it when a racing writer back-dated an event
+before it. The next arrival then folds only the events recorded since.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ledger import events as E
+from ledger.errors import (
+    ConcurrencyConflict,
+    InputError,
+    RuleViolation,
+    UnknownConsultant,
+    UnknownLead,
+    UnknownTeam,
+)
+from ledger.phone import mask
+from ledger.store import Store
+from projections import catalog as C
+from projections import engine, queries
+from projections.models import can_follow
+
+from . import history, voiding
+from .history import Loaded
+
+MAX_ATTEMPTS = 40
+BACKOFF_FIRST = 0.004  # seconds; doubles per attempt, with full jitter
+BACKOFF_CAP = 0.25
+CLOCK_SKEW = dt.timedelta(minutes=10)  # "now" never records before events this close ahead of it
+_rng = random.Random(int.from_bytes(os.urandom(8), "big"))
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the state
+
+
+def load_state(store: Store, team: str, at: dt.datetime, *, head: int | None = None,
+               as_recorded: dt.datetime | None = None) -> Loaded:
+    """The team's state at `at`: see `commands.history.load`."""
+    return history.load(store, team, at, head=head, as_recorded=as_recorded)
+
+
+def fold_stored(store: Store, team: str, state: engine.TeamState, stored: list[E.Recorded],
+                at: dt.datetime) -> engine.TeamState:
+    """`state` with the just stored events folded in (from the start if one needs a re-fold)."""
+    try:
+        for rec in stored:
+            state = engine.apply(state, rec)
+        return state
+    except engine.NeedsFullReplay:  # a link on a state restored without its records (R-ID-1)
+        return engine.replay(store.read_by_time(team, after_key=None, until=at), until=at)
+
+
+def save_checkpoint(store: Store, team: str, state: engine.TeamState, at: dt.datetime, head: int) -> bool:
+    """Leave `state` (all events with at' <= at recorded up to `head`) as a checkpoint."""
+    return history.save(store, team, state, (at, head), head)
+
+
+def later_events(store: Store, team: str, at: dt.datetime) -> list[E.Recorded]:
+    """Events with `at' > at` (recorded back-dated history or future-dated events)."""
+    return store.read_by_time(team, after_key=(at, history.CHECKPOINT_SEQ))
+
+
+def resolve_time(value: dt.datetime | None, tz: Any, default: dt.datetime) -> dt.datetime:
+    """An aware time; a naive one is read in the team's zone; None -> `default`."""
+    if value is None:
+        return default
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=tz)
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Resolving what a person typed
+
+
+def _suggest(typed: str, choices: dict[str, str]) -> list[str]:
+    """Close matches of `typed` among choices {text: shown}."""
+    found = difflib.get_close_matches(typed, list(choices), n=3, cutoff=0.5)
+    if not found:
+        lowered = typed.lower()
+        found = [text for text in choices if lowered and (lowered in text.lower() or text.lower() in lowered)][:3]
+    return list(dict.fromkeys(choices[text] for text in found))
+
+
+@dataclass
+class Context:
+    """What a handler may look at: the state at `at`, the events after it, and the catalog."""
+
+    store: Store
+    team: str
+    at: dt.datetime
+    now: dt.datetime
+    state: engine.TeamState
+    head: int
+    later: list[E.Recorded]
+    catalog: C.Catalog
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def tz(self):
+        return self.state.tz
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(self.tz)
+
+    def show(self, moment: dt.datetime | None) -> str | None:
+        return None if moment is None else self.local(moment).isoformat(timespec="seconds")
+
+    def later_of(self, kind: type) -> list[E.Event]:
+        return [r.event for r in self.later if isinstance(r.event, kind)]
+
+    # -- consultants
+
+    def consultant(self, ref: str, key: str = "consultant", *, current: bool = False) -> str:
+        """A consultant id from an id or an exact name; `UnknownConsultant` with suggestions."""
+        team = self.catalog.team(self.team)
+        if ref in team.consultants:
+            cid = ref
+        else:
+            names = self._names()
+            matches = [cid for cid, name in names.items() if name == ref]
+            if len(matches) == 1:
+                cid = matches[0]
+            elif len(matches) > 1:
+                raise UnknownConsultant(f"{key}: {ref!r} is the name of {', '.join(matches)}; give the id")
+            else:
+                choices = {cid: self._label(cid) for cid in team.consultants}
+                choices.update({name: self._label(cid) for cid, name in names.items()})
+                hint = _suggest(ref, choices)
+                roster = ", ".join(self._label(cid) for cid in team.seat_order()) or "nobody has joined yet"
+                if hint:
+                    raise UnknownConsultant(f"{key}: unknown consultant {ref!r}; did you mean "
+                                            f"{' or '.join(hint)}? (current: {roster})")
+                raise UnknownConsultant(f"{key}: unknown consultant {ref!r}; expected one of: {roster}")
+        if current and getattr(team.roster_at(self.at).get(cid), "left", False):  # left by `at`
+            raise RuleViolation(f"R-RO-3: {self._label(cid)} has left the team; expected a current consultant")
+        return cid
+
+    def _names(self) -> dict[str, str]:
+        names = {cid: c.name for cid, c in self.state.consultants.items()}
+        for event in self.later_of(E.ConsultantJoined):
+            names.setdefault(event.consultant, event.name)
+        return names
+
+    def _label(self, cid: str) -> str:
+        name = self._names().get(cid)
+        return f"{cid} ({name})" if name else cid
+
+    def label(self, cid: str | None) -> str | None:
+        return None if cid is None else self._label(cid)
+
+    # -- leads, contracts, penalties
+
+    def lead(self, ref: str, key: str = "lead") -> str:
+        """A lead that had arrived by `at`; `UnknownLead` with suggestions otherwise."""
+        if ref in self.state.leads:
+            return ref
+        for event in self.later_of(E.LeadArrived):
+            if event.lead == ref:
+                raise UnknownLead(f"{key}: lead {ref!r} arrives at {self.show(event.at)}, after this event's "
+                                  f"time {self.show(self.at)}; expected a lead that had arrived by then")
+        hint = _suggest(ref, {lid: lid for lid in self.state.leads})
+        tail = f"; did you mean {' or '.join(hint)}?" if hint else "; expected a lead that has arrived in the team"
+        raise UnknownLead(f"{key}: unknown lead {ref!r}{tail}")
+
+    def contract(self, ref: str, key: str = "contract") -> str:
+        if ref in self.state.money.contracts:
+            return ref
+        for event in self.later_of(E.ContractSigned):
+            if event.contract == ref:
+                raise InputError(f"{key}: contract {ref!r} is signed at {self.show(event.at)}, after this "
+                                 f"event's time {self.show(self.at)}; expected a contract signed by then")
+        hint = _suggest(ref, {k: k for k in self.state.money.contracts})
+        tail = f"; did you mean {' or '.join(hint)}?" if hint else "; expected the id of a signed contract"
+        raise InputError(f"{key}: unknown contract {ref!r}{tail}")
+
+    # -- ids generated from the state (deterministic: a racing writer makes a retry pick again)
+
+    def taken_lead_ids(self) -> set[str]:
+        return set(self.state.leads) | {e.lead for e in self.later_of(E.LeadArrived)}
+
+    def new_lead_id(self) -> str:
+        """`L<local date>-<n>`: n = 1 + the ids of that form given so far, skipping used ids.
+
+        Reads lead ids only: the leads themselves stay packed in a restored state."""
+        date = self.local(self.at).date()
+        taken = self.taken_lead_ids()
+        prefix = f"L{date:%Y%m%d}-"
+        n = 1 + sum(1 for lead in taken if lead.startswith(prefix))
+        while True:
+            candidate = f"L{date:%Y%m%d}-{n:03d}"
+            if candidate not in taken:
+                return candidate
+            n += 1
+
+    def new_penalty_id(self) -> str:
+        date = self.local(self.at).date()
+        taken = set(self.state.sanctions) | {e.penalty for e in self.later_of(E.PenaltyImposed)}
+        n = 1 + sum(1 for s in self.state.sanctions.values()
+                    if not s.derived and self.local(s.start).date() == date)
+        while True:
+            candidate = f"P{date:%Y%m%d}-{n}"
+            if candidate not in taken:
+                return candidate
+            n += 1
+
+
+# --------------------------------------------------------------------------------------------
+# The loop: validate -> decide -> append, retried on conflicts
+
+
+Decide = Callable[[Context], list[dict]]
+Answer = Callable[[Context, engine.TeamState, list[E.Recorded]], dict]
+
+
+@dataclass
+class Outcome:
+    team: str
+    at: dt.datetime
+    records: list[E.Recorded]  # as stored (phone numbers as keys)
+    tz: Any  # the team's zone at `at`, after them
+    attempts: int
+    answer: dict
+    notes: list[str] = field(default_factory=list)
+
+    def to_json_dict(self) -> dict:
+        data = {"team": self.team, "at": self.answer.get("at") or self.at.astimezone(self.tz).isoformat(timespec="seconds"),
+                "events": [{"seq": r.seq, "type": r.event.type} for r in self.records],
+                "attempts": self.attempts}
+        data.update(self.answer)
+        if self.notes:
+            data["notes"] = self.notes
+        return data
+
+
+def _iso(state: engine.TeamState, moment: dt.datetime) -> str:
+    return moment.astimezone(state.tz).isoformat(timespec="seconds")
+
+
+AMEND_REASON = "amended: replaced by the entry recorded with this void"
+
+
+def _voided_leads(store: Store, team: str, catalog: C.Catalog) -> None:
+    """R-CO-2: a voided arrival's lead id stays taken (the folded state no longer knows it)."""
+    leads = [rec.event.lead for rec, _ in store.voided_records(team) if isinstance(rec.event, E.LeadArrived)]
+    if leads:
+        catalog.team(team).voided_leads = frozenset(leads)
+
+
+def _catalog(team: str, state: engine.TeamState, later: list[E.Recorded]) -> C.Catalog:
+    """The import checks' view of the team, built from the folded state (no full re-read)."""
+    catalog = C.Catalog()
+    known = catalog.team(team)
+    known.policy_at = state.policies[0][0] if state.policies else None
+    known.base = {cid: C.Consultant(c.seat, c.left) for cid, c in state.consultants.items()}
+    known.consultants = C.copy_roster(known.base)
+    known.leads = set(state.leads)
+    known.contracts = set(state.money.contracts)
+    known.penalties = {s.id for s in state.sanctions.values() if not s.derived}
+    catalog.load(r.event for r in sorted(later, key=lambda r: r.seq))
+    return catalog
+
+
+def _problem_error(problems: list[tuple[str, str]]) -> InputError:
+    key, message = problems[0]
+    text = "; ".join(m if m.startswith("R-") else f"{k}: {m}" for k, m in problems)
+    if message.startswith("R-"):
+        return RuleViolation(text)
+    if "unknown consultant" in message:
+        return UnknownConsultant(text)
+    if "unknown lead" in message:
+        return UnknownLead(text)
+    return InputError(text)
+
+
+def build_event(data: dict) -> E.Event:
+    try:
+        return E.parse_event({k: v for k, v in data.items() if v is not None})
+    except E.EventProblems as error:
+        raise InputError("; ".join(f"{key}: {message}" for key, message in error.problems)) from None
+
+
+def record(store: Store, team: str, decide: Decide, answer: Answer | None = None, *,
+           at: dt.datetime | None, now: dt.datetime, new_team: bool = False,
+           allow_future: bool = False, amend: str | None = None, amend_reason: str | None = None,
+           max_attempts: int = MAX_ATTEMPTS, sleep: Callable[[float], None] = time.sleep) -> Outcome:
+    """Validate, decide and append the events `decide` returns at `at` (default `now`).
+
+    `decide(ctx)` returns event dicts without `type`-independent keys `team` and `at` (filled in).
+    `amend` (`#N` or an event id) voids that event in the same append (R-CO-2), as the
+    correction the new event is. An `at` more than 5 minutes after `now` is refused unless
+    `allow_future` (R-CO-5).
+    Raises an `InputError` (exit 2, nothing stored) for a mistake, `ConcurrencyConflict` when
+    other writers kept winning for `max_attempts` attempts (nothing stored either)."""
+    for attempt in range(1, max_attempts + 1):
+        head = store.head(team)
+        if head == 0 and not new_team:
+            raise UnknownTeam(f"unknown team {team!r}: no events recorded for it; start it with `ledger adopt`")
+        if at is None:
+            when = now.replace(microsecond=0)
+            later = later_events(store, team, when)
+            latest = max((r.event.at for r in later), default=None)
+            if latest is not None and latest - when <= CLOCK_SKEW:
+                # Another writer recorded a moment ago with a clock a little ahead (or won the race
+                # for this second): record at its time, after it, so that its printed answer stays
+                # true (an earlier `at` would be a late event that re-decides it, R-T-5).
+                when, later = latest, []
+        elif at.tzinfo is None or at.utcoffset() is None:
+            when = resolve_time(at, history.zone_now(store, team, now), now)
+            later = None
+        else:
+            when, later = at, None
+        if at is not None and not allow_future and when > now + E.FUTURE:
+            raise InputError(f"R-CO-5: --at {when.isoformat()} is more than 5 minutes after now "
+                             f"({now.astimezone(when.tzinfo).isoformat(timespec='seconds')}); expected a time "
+                             "that has happened (--allow-future records it anyway: simulations, tests)")
+        loaded = load_state(store, team, when, head=head)
+        state = loaded.state
+        when = when.astimezone(state.tz)
+        if later is None:
+            later = later_events(store, team, when)
+        ctx = Context(store, team, when, now, state, head, later, _catalog(team, state, later))
+        _voided_leads(store, team, ctx.catalog)
+        events = [build_event({"team": team, "at": when.isoformat(), **data}) for data in decide(ctx)]
+        if amend is not None:
+            void = build_event({"type": "EntryVoided", "team": team, "at": now.astimezone(state.tz).isoformat(),
+                                "event": amend, "reason": amend_reason or AMEND_REASON})
+            events.insert(0, void)
+        for event in events:
+            problems = voiding.problems(store, team, event) if isinstance(event, E.EntryVoided) \
+                else ctx.catalog.check(event)
+            if problems:
+                raise _problem_error(problems)
+        # The read models can follow from this very state (no second load) when nothing was
+        # recorded after `when` (commands.read_models.maintain_after).
+        follow = not later and can_follow(events)
+        state.touched = set() if follow else None
+        try:
+            stored = store.append({team: (head, events)}).get(team, [])
+        except ConcurrencyConflict:
+            if attempt == max_attempts:
+                raise ConcurrencyConflict(
+                    f"other writers kept appending to team {team!r}; gave up after {max_attempts} "
+                    "attempts, nothing stored") from None
+            sleep(_rng.uniform(0, min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempt - 1))))
+            continue
+        if any(isinstance(r.event, E.EntryVoided) for r in stored):  # replay re-decides without it
+            after = load_state(store, team, when).state
+        else:
+            after = fold_stored(store, team, state, stored, when)
+        last = stored[-1].seq if stored else head
+        if stored and loaded.folded + len(stored) >= history.SAVE_AFTER:
+            save_checkpoint(store, team, after, when, last)
+        result = answer(ctx, after, stored) if answer is not None else {}
+        outcome = Outcome(team, when, stored, after.tz, attempt, result, ctx.notes)
+        if stored:  # the read models (issue 6); this may advance `after` past `when`
+            from .read_models import maintain_after, maintain_quietly
+
+            if not (follow and after is state and maintain_after(store, team, after, stored, head)):
+                maintain_quietly(store, [team])
+        return outcome
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------------------------
+# Answers
+
+
+def _lead_answer(ctx: Context, state: engine.TeamState, lead_id: str) -> dict:
+    """Who owns the lead now, by which rule, and who was passed and why (R-OW-6)."""
+    owner = queries.owner(state, lead_id)
+    lead = state.leads[lead_id]
+    names = {cid: c.name for cid, c in state.consultants.items()}
+    candidates = [{"consultant": c, "name": names.get(c), "outcome": o, "why": w} for c, o, w in lead.candidates]
+    summary = None
+    for entry in reversed(state.customers[lead.customer].timeline):
+        if entry.lead == lead_id and entry.type == "LeadArrived":
+            summary = entry.summary
+            break
+    data = {
+        "lead": lead_id,
+        "channel": lead.channel,
+        "at": _iso(state, lead.at),
+        "owner": owner["owner"],
+        "name": names.get(owner["owner"]) if owner["owner"] else None,
+        "rule": owner["rule"],
+        "disputed": owner["disputed"],
+        "phone": mask(lead.phone) if lead.phone else None,
+        "candidates": candidates,
+        "summary": summary,
+    }
+    if lead.deferred:
+        data["deferred_until"] = _iso(state, state.cal.deferral_instant(state.cal.local(lead.at)))
+    holder = next((c for c, o, _ in lead.candidates if o in ("holder", "passed normally")), None)
+    if holder is not None and holder != owner["owner"]:
+        data["turn_holder"] = holder
+    return data
+
+
+def _event_answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded]) -> dict:
+    event = stored[0].event if stored else None
+    return {"summary": describe(ctx, event) if event is not None else "nothing to record"}
+
+
+def describe(ctx: Context, event: E.Event) -> str:
+    """One line a person reads back after recording an event."""
+    label = ctx.label
+    t = event.type
+    if isinstance(event, E.PolicyAdopted):
+        extra = f" with {json.dumps(event.overrides, ensure_ascii=False)}" if event.overrides else ""
+        return f"team {event.team} adopts the {event.preset.value} policy{extra} (RULEBOOK §10)"
+    if isinstance(event, E.ConsultantJoined):
+        return f"{event.consultant} ({event.name}) joins at seat {event.seat} (R-RO-1)"
+    if isinstance(event, E.ConsultantLeft):
+        return f"{label(event.consultant)} leaves; customers stay theirs until a rule or ruling moves them (R-RO-3)"
+    if isinstance(event, E.SeatsSwapped):
+        return f"{label(event.a)} and {label(event.b)} swap seats (R-RO-2)"
+    if isinstance(event, E.ShiftAssigned):
+        return f"{label(event.consultant)} holds the {event.shift.value} shift on {event.date} (R-SH-1)"
+    if isinstance(event, E.PresenceChanged):
+        return f"{label(event.consultant)} is now {event.presence.value} (R-PR-1)"
+    if isinstance(event, E.FollowUpLogged):
+        return f"{label(event.consultant)} followed up {event.lead} ({event.direction.value}) (R-FU-1)"
+    if isinstance(event, E.ClaimMade):
+        return f"{label(event.consultant)} claims {event.lead}: {event.reason} (R-OW-7)"
+    if isinstance(event, E.RulingMade):
+        return f"ruling: {event.lead} belongs to {label(event.owner)}: {event.reason} (R-OW-0)"
+    if isinstance(event, E.EntryVoided):
+        return f"entry {event.event} is voided: {event.reason}; replay treats it as never recorded (R-CO-2)"
+    if isinstance(event, E.CustomersLinked):
+        return f"{event.lead} and {event.other} are one customer (R-ID-1)"
+    if isinstance(event, E.CustomersUnlinked):
+        return f"{event.lead} and {event.other} are not one customer (R-ID-1)"
+    if isinstance(event, E.PenaltyImposed):
+        what = {"suspend": "suspended", "skip": f"skips {event.turns} turn(s)",
+                "throttle": f"takes {event.take} of {event.of}"}[event.kind.value]
+        span = ""
+        if event.from_ or event.until:
+            span = f" from {ctx.show(event.from_ or event.at)}" + (f" until {ctx.show(event.until)}" if event.until else "")
+        return (f"penalty {event.penalty}: {label(event.consultant)} {what} in {','.join(event.channels)}"
+                f"{span} ({event.rule}: {event.reason})")
+    if isinstance(event, E.PenaltyLifted):
+        return f"penalty {event.penalty} lifted (R-SA-9)"
+    if isinstance(event, (E.InvitationRecorded, E.VisitRecorded)):
+        noun = "invitation" if isinstance(event, E.InvitationRecorded) else "visit"
+        return f"{noun} of {event.lead} by {label(event.consultant)}"
+    if isinstance(event, E.ComplaintVerified):
+        return f"verified complaint against {label(event.consultant)}: {event.reason}"
+    if isinstance(event, (E.GradeProposed, E.GradeConfirmed)):
+        verb = "confirmed" if isinstance(event, E.GradeConfirmed) else "proposed"
+        by = f" by {label(event.consultant)}" if event.consultant else ""
+        return f"grade {event.grade.value} {verb} for {event.lead}{by} (R-FU-5)"
+    if isinstance(event, E.ContractSigned):
+        kind = f" {event.kind.value}" if event.kind else ""
+        deposit = " deposit" if event.deposit else ""
+        return f"contract {event.contract}{kind}{deposit} of {event.amount:.2f} signed for {event.lead} (R-MO-2)"
+    if isinstance(event, (E.PaymentReceived, E.LoanDisbursed, E.ContractRefunded)):
+        noun = {"PaymentReceived": "payment", "LoanDisbursed": "loan disbursement",
+                "ContractRefunded": "refund"}[t]
+        return f"{noun} of {event.amount:.2f} on contract {event.contract} (R-MO-2)"
+    if isinstance(event, E.ContractCancelled):
+        return f"contract {event.contract} cancelled (R-MO-2)"
+    if isinstance(event, E.TargetSet):
+        return f"targets of {label(event.consultant)} for {event.month}: red {event.red:.2f}, green {event.green:.2f} (R-CM-1)"
+    if isinstance(event, E.CustomerErased):
+        return f"phone number {mask(event.phone)} erased (R-ID-2)"
+    return t
+
+
