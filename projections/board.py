@@ -2,8 +2,8 @@
 
 `board(state, at)` is a function of a folded `TeamState` (advanced to `at`) returning a JSON-able
 dict. The "next" answer of each channel is `queries.next_owner`, so the board and `ledger next`
-always agree; the per-consultant statuses re-read the same facts the rotation walk looks at
-(R-RT-2 steps 1-4, R-FU-3) without changing them. Phone numbers are masked (R-ID-2).
+always agree; the per-consultant statuses are `rules.eligibility.reach`, the check the rotation
+walk makes (R-RT-2 steps 1-4, R-FU-3), without its effects. Phone numbers are masked (R-ID-2).
 
 Shape:
 
@@ -30,7 +30,8 @@ from typing import Any
 from ledger.phone import mask
 
 from . import queries
-from .engine import INELIGIBLE, TeamState
+from .engine import TeamState
+from .rules import eligibility, rotation
 
 WINDOW_NAMES = {"early": "early", "day": "day", "late": "late", "off_early": "off hours (before early)",
                 "off_late": "off hours (after late)"}
@@ -40,58 +41,25 @@ def _time(state: TeamState, at: dt.datetime | None) -> str | None:
     return None if at is None else at.astimezone(state.tz).isoformat(timespec="seconds")
 
 
-def _queue_of(channel: str) -> str:
-    return "walk_in" if channel == "customer_referral" else channel  # R-OW-1b
-
-
-def _sanctions_of(state: TeamState, cid: str, at: dt.datetime) -> list:
-    return [s for s in state.sanctions.values() if s.consultant == cid and s.live(at)]
-
-
-def _held(state: TeamState, cid: str, at: dt.datetime) -> str | None:
-    """R-FU-3: the oldest marketing lead still owned, unanswered for more than the policy's hours."""
-    policy = state.policy
-    c = state.consultants[cid]
-    if not policy.marketing_followup_hold or not c.mkt_pending:
-        return None
-    limit = dt.timedelta(hours=policy.marketing_followup_hours)
-    for lid, arrived in c.mkt_pending.items():
-        lead = state.leads.get(lid)
-        if lead is None or state.customers[lead.customer].owner != cid:
-            continue
-        if at - arrived > limit:
-            return lid
-        return None
-    return None
-
-
 def status(state: TeamState, cid: str, channel: str, at: dt.datetime) -> tuple[str, str]:
-    """Why the rotation of `channel` would pass `cid` at `at` (R-RT-2 steps 1-4), or eligible."""
-    c = state.consultants[cid]
-    if c.left_at is not None and c.left_at <= at:
-        return "left", "left (R-RO-3)"
-    if c.presence in INELIGIBLE:
-        return c.presence, f"{c.presence} (R-PR-2)"
-    live = _sanctions_of(state, cid, at)
-    for s in live:
-        if s.kind == "suspend" and s.covers(channel):
-            until = f" until {_time(state, s.until)}" if s.until else ""
-            return "suspended", f"suspended{until} ({s.rule})"
-    if state.policy.orders.get(channel) == "weighted":
-        lid = _held(state, cid, at)
-        if lid is not None:
-            return "held", f"no follow-up of {lid} within {state.policy.marketing_followup_hours} hours (R-FU-3)"
-    for s in live:
-        if s.kind == "skip" and s.covers(channel):
-            return "skip", f"skip, {s.turns_left} left ({s.rule})"
-    for s in live:
-        if s.kind == "throttle" and s.covers(channel):
-            r = s.reaches.get(channel, 0) + 1
-            if (r - 1) % s.of >= s.take:
-                return "throttled", f"throttled {s.take} of {s.of}, reach {r} passes ({s.rule})"
-    if c.presence == "busy_new":
-        return "busy_new", "busy_new: passes, counted as a turn (R-PR-3)"
-    return "eligible", ""
+    """What the rotation of `channel` finds reaching `cid` at `at` (`eligibility.reach`, R-RT-2
+    steps 1-4, R-FU-3): its status code and the board's longer why ("" when eligible)."""
+    reach = eligibility.reach(state, state.consultants[cid], channel, at)
+    outcome, s = reach.outcome, reach.by
+    if outcome == "eligible":
+        return outcome, ""
+    if outcome == "busy_new":
+        return outcome, "busy_new: passes, counted as a turn (R-PR-3)"
+    if outcome == "suspended":
+        until = f" until {_time(state, s.until)}" if s.until else ""
+        return outcome, f"suspended{until} ({s.rule})"
+    if outcome == "held":
+        return outcome, f"no follow-up of {s} within {state.policy.marketing_followup_hours} hours (R-FU-3)"
+    if outcome == "skip":
+        return outcome, f"skip, {s.turns_left} left ({s.rule})"
+    if outcome == "throttled":
+        return outcome, f"throttled {s.take} of {s.of}, reach {s.reaches.get(channel, 0) + 1} passes ({s.rule})"
+    return outcome, reach.why  # left, away, leave, busy_old
 
 
 def _counts_today(state: TeamState, date: dt.date) -> dict[tuple[str, str], list[int]]:
@@ -101,10 +69,10 @@ def _counts_today(state: TeamState, date: dt.date) -> dict[tuple[str, str], list
 def _channel(state: TeamState, channel: str, mode: str, at: dt.datetime, today: dict) -> dict[str, Any]:
     names = {cid: c.name for cid, c in state.consultants.items()}
     answer = queries.next_owner(state, channel, at)
-    queue_name = _queue_of(channel)
+    queue_name = rotation.path_channel(channel)  # R-OW-1b
     queue = state.queues.get(queue_name)
     order_mode = state.policy.orders.get(queue_name, mode)
-    order = state.rank_order if order_mode == "ranking" else state.seat_order
+    order = rotation.queue_order(state, order_mode)
     up = queue.up if queue is not None and queue.up in order else (order[0] if order else None)
     if order_mode == "weighted":
         up = None

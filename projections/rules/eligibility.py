@@ -1,84 +1,95 @@
-"""Eligibility (R-RT-2 steps 1-3, R-PR-2/3, R-FU-3 hold): whether a consultant a queue reaches
-takes the lead, and why not."""
+"""Eligibility (R-RT-2 steps 1-4 with R-RO-3, R-PR-2/3, R-SA-1/2/3 and the R-FU-3 hold): `reach`,
+what a queue finds when it reaches a consultant. The one copy of the check: the rotation walks
+(and so the shift routing that falls back on them, R-SH-3), `next` and the board all read it.
+
+`reach` changes nothing. What a real reach does -- a skip used up (R-SA-2), a throttle reach
+counted (R-SA-3) -- comes back as `effects`, which the walk puts into its `Route` and
+`rotation.commit` applies when the fold takes the route; the board ignores them.
+"""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-from ..state import Consultant, Route, TeamState
+from ..state import Consultant, TeamState
 from . import sanctions
 
 INELIGIBLE = ("away", "leave", "busy_old")  # R-PR-2
+TAKES = ("eligible", "busy_new")  # outcomes that step 1-3 let through (busy_new: R-PR-3 step 4)
 
 
-def step1(state: TeamState, c: Consultant, channel: str, t: dt.datetime, route: Route | None = None):
-    """R-RT-2 step 1: left, not on post (busy_new aside), or suspended -> the reason, else None.
-    A suspension that passes them is among what the route rests on (R-OW-6)."""
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """The outcome of one reach: `eligible`, `busy_new` (passes, counted as a turn), `left`,
+    `away` / `leave` / `busy_old`, `suspended`, `held`, `skip` or `throttled` (the board's
+    status codes); `why` as the route's candidates say it ("" when eligible); `rests_on` the
+    seqs the outcome rests on beyond the consultant's presence record (R-OW-6); `effects`
+    ("skip" | "reach", sanction, channel) to apply if the route is taken; `by` what decided
+    (the sanction, or the id of the lead that holds them)."""
+
+    outcome: str
+    why: str
+    rests_on: tuple = ()
+    effects: tuple = ()
+    by: Any = None
+
+
+ELIGIBLE = Reach("eligible", "")
+BUSY_NEW = Reach("busy_new", "busy_new, counted as a turn (R-PR-3)")
+LEFT = Reach("left", "left (R-RO-3)")
+_ABSENT = {p: Reach(p, f"{p} (R-PR-2)") for p in INELIGIBLE}
+HELD_WHY = "no follow-up within 48 hours (R-FU-3)"
+
+
+def reach(state: TeamState, c: Consultant, channel: str, at: dt.datetime) -> Reach:
+    """R-RT-2 for queue `channel` reaching `c` at `at`: step 1 (left, R-PR-2, R-SA-1), the R-FU-3
+    hold (weighted queues), step 2 (R-SA-2 skip), step 3 (R-SA-3 throttle), step 4 (R-PR-3).
+    Every reach step 1 lets through counts for a throttle, also one a skip then passes."""
     if c.left_at is not None:
-        return "left (R-RO-3)"
-    if c.presence in INELIGIBLE:
-        return f"{c.presence} (R-PR-2)"
-    for s in sanctions.live_sanctions(c, t):
+        return LEFT
+    presence = c.presence
+    if presence in INELIGIBLE:
+        return _ABSENT[presence]
+    live = sanctions.live_sanctions(c, at)
+    for s in live:
         if s.kind == "suspend" and s.covers(channel):
-            if route is not None:
-                route.rests.append(s.seq)
-            return f"suspended ({s.rule})"
-    return None
-
-
-def steps23(state: TeamState, c: Consultant, channel: str, t: dt.datetime, route: Route):
-    """R-RT-2 steps 2-3 (R-SA-2 skip, R-SA-3 throttle); effects go into the route.
-
-    Every reach that step 1 let through counts for a throttle, also one a skip then passes.
-    """
-    live = sanctions.live_sanctions(c, t)
+            return Reach("suspended", f"suspended ({s.rule})", (s.seq,), (), s)
+    if c.mkt_pending:
+        policy = state.policy
+        if policy.marketing_followup_hold and policy.orders.get(channel) == "weighted":
+            lid = held(state, c, at)
+            if lid is not None:
+                return Reach("held", HELD_WHY, (), (), lid)
     if not live:
-        return None
-    why = None
+        return BUSY_NEW if presence == "busy_new" else ELIGIBLE
+    passed = None
+    effects = []
     for s in live:
         if s.kind == "skip" and s.covers(channel):
-            route.skips.append(s)
-            route.rests.append(s.seq)
-            why = f"skip ({s.rule})"
+            effects.append(("skip", s, channel))
+            passed = Reach("skip", f"skip ({s.rule})", (s.seq,), (), s)
             break
     for s in live:
         if s.kind == "throttle" and s.covers(channel):
-            r = s.reaches.get(channel, 0) + 1
-            route.reaches.append((s, channel))
-            if (r - 1) % s.of >= s.take and why is None:
-                route.rests.append(s.seq)
-                why = f"throttled {s.take} of {s.of} ({s.rule})"
-    return why
+            effects.append(("reach", s, channel))
+            if passed is None and s.reaches.get(channel, 0) % s.of >= s.take:
+                passed = Reach("throttled", f"throttled {s.take} of {s.of} ({s.rule})", (s.seq,), (), s)
+    if passed is None:
+        passed = BUSY_NEW if presence == "busy_new" else ELIGIBLE
+    if not effects:
+        return passed
+    return Reach(passed.outcome, passed.why, passed.rests_on, tuple(effects), passed.by)
 
 
-def would_pass(state: TeamState, c: Consultant, channel: str, t: dt.datetime):
-    why = step1(state, c, channel, t)
-    if why:
-        return why
-    for s in sanctions.live_sanctions(c, t):
-        if s.kind == "skip" and s.covers(channel):
-            return f"skip ({s.rule})"
-        if s.kind == "throttle" and s.covers(channel):
-            r = s.reaches.get(channel, 0) + 1
-            if (r - 1) % s.of >= s.take:
-                return f"throttled {s.take} of {s.of} ({s.rule})"
-    if c.presence == "busy_new":
-        return "busy_new (R-PR-3)"
-    return None
-
-
-def marketing_hold(state: TeamState, c: Consultant, at: dt.datetime) -> bool:
-    """R-FU-3: a marketing lead owned for more than 48 hours with no follow-up by the owner."""
-    if not c.mkt_pending or not state.policy.marketing_followup_hold:
-        return False
+def held(state: TeamState, c: Consultant, at: dt.datetime) -> str | None:
+    """R-FU-3: the first marketing lead `c` still owns, unanswered for more than the policy's
+    hours, or None."""
     limit = dt.timedelta(hours=state.policy.marketing_followup_hours)
-    stale, held = [], False
     for lid, arrived in c.mkt_pending.items():
-        if state.customers[state.leads[lid].customer].owner != c.id:
-            stale.append(lid)
-            continue
+        lead = state.leads.get(lid)
+        if lead is None or state.customers[lead.customer].owner != c.id:
+            continue  # handed over (R-FU-3 follows the customer)
         if at - arrived > limit:
-            held = True
-            break
-    for lid in stale:
-        del c.mkt_pending[lid]
-    return held
+            return lid
+    return None

@@ -10,7 +10,7 @@ from fractions import Fraction
 from ledger.policy import Policy
 
 from ..state import Consultant, Lead, Queue, Route, TeamState
-from . import eligibility, presence_shifts, sanctions
+from . import eligibility, presence_shifts
 
 
 def queue_mode(policy: Policy, channel: str) -> str | None:
@@ -68,12 +68,10 @@ def _walk(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime, r
     route.new_bonus = None
     if bonus is not None and order[start] == bonus:
         c = consultants[bonus]
-        why = eligibility.would_pass(state, c, channel, at)
+        reach = eligibility.reach(state, c, channel, at)
         route.rests.append(c.presence_seq)
-        if why is None:
-            for s in sanctions.live_sanctions(c, at):
-                if s.kind == "throttle" and s.covers(channel):
-                    route.reaches.append((s, channel))
+        if reach.outcome == "eligible":
+            take(route, reach)
             route.receiver = bonus
             route.rule = "R-RT-4" if rule in ("R-RT-2", "R-SH-3") else rule
             route.candidates.append((bonus, "holder", "bonus second lead (R-RT-4)"))
@@ -84,6 +82,8 @@ def _walk(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime, r
                 route.new_up = order[(start + 1) % n]
             route.move_pointer = True
             return route
+        # a lapse has no effects and rests on the presence record only; busy_new is not counted
+        why = "busy_new (R-PR-3)" if reach.outcome == "busy_new" else reach.why
         route.candidates.append((bonus, "lapsed", f"{why}; bonus second lead lapses (R-RT-4)"))
         route.move_pointer = True  # the bonus is gone even if nobody takes the lead
         route.new_up = order[(start + 1) % n]
@@ -94,18 +94,14 @@ def _walk(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime, r
         cid = order[(start + i) % n]
         c = consultants[cid]
         route.rests.append(c.presence_seq)
-        why = eligibility.step1(state, c, channel, at, route)
-        if why:
-            route.candidates.append((cid, "passed", why))
-            continue
-        why = eligibility.steps23(state, c, channel, at, route)
-        if why:
-            route.candidates.append((cid, "passed", why))
-            continue
-        if c.presence == "busy_new":
-            route.busy.append(cid)
-            route.candidates.append((cid, "passed", "busy_new, counted as a turn (R-PR-3)"))
-            continue
+        reach = eligibility.reach(state, c, channel, at)
+        if reach is not eligibility.ELIGIBLE:
+            take(route, reach)
+            if reach.outcome != "eligible":
+                if reach.outcome == "busy_new":
+                    route.busy.append(cid)
+                route.candidates.append((cid, "passed", reach.why))
+                continue
         route.receiver = cid
         route.candidates.append((cid, "holder", "turn holder (R-RT-2)"))
         route.move_pointer = True
@@ -141,14 +137,12 @@ def _weighted(state: TeamState, channel: str, at: dt.datetime, local: dt.datetim
     for cid in state.seat_order:
         c = state.consultants[cid]
         route.rests.append(c.presence_seq)
-        why = eligibility.step1(state, c, channel, at, route)
-        if why is None and eligibility.marketing_hold(state, c, at):
-            why = "no follow-up within 48 hours (R-FU-3)"
-        if why is None:
-            why = eligibility.steps23(state, c, channel, at, route)
-        if why:
-            route.candidates.append((cid, "passed", why))
-            continue
+        reach = eligibility.reach(state, c, channel, at)
+        if reach is not eligibility.ELIGIBLE:
+            take(route, reach)
+            if reach.outcome not in eligibility.TAKES:  # R-PR-3's busy_new is a rotation rule, not R-RT-8's
+                route.candidates.append((cid, "passed", reach.why))
+                continue
         eligible.append((cid, _weight(state, c, at)))
     if not eligible:
         route.kind, route.rule = "none", "R-RT-9"
@@ -168,6 +162,16 @@ def _weighted(state: TeamState, channel: str, at: dt.datetime, local: dt.datetim
         outcome = "holder" if cid == best else "scored"
         route.candidates.append((cid, outcome, f"weight {weight}, score {scores[cid]} (R-RT-8)"))
     return route
+
+
+def take(route: Route, reach: eligibility.Reach) -> None:
+    """Put what `reach` rests on and its effects into the route (applied by `commit`)."""
+    route.rests.extend(reach.rests_on)
+    for kind, s, channel in reach.effects:
+        if kind == "skip":
+            route.skips.append(s)
+        else:
+            route.reaches.append((s, channel))
 
 
 def count(state: TeamState, cid: str, channel: str, date: dt.date, turns: int = 0, leads: int = 0) -> None:

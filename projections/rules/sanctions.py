@@ -60,12 +60,18 @@ def on_complaint(state: TeamState, rec) -> None:
 
 
 def live_sanctions(c: Consultant, t: dt.datetime) -> list:
+    """The sanctions binding `c` at `t`, in the order imposed (no state changed: `trim_expired`
+    drops the spent ones at each week start). Do not change the list returned."""
     if not c.sanctions:
         return c.sanctions
-    kept = [s for s in c.sanctions if not _expired(s, t)]
-    if len(kept) != len(c.sanctions):
-        c.sanctions = kept
-    return [s for s in kept if s.live(t)]
+    return [s for s in c.sanctions if s.live(t)]
+
+
+def trim_expired(state: TeamState, t: dt.datetime) -> None:
+    """Forget the sanctions that can bind nobody from `t` on (the fold's time only moves forward)."""
+    for c in state.consultants.values():
+        if c.sanctions and any(_expired(s, t) for s in c.sanctions):
+            c.sanctions = [s for s in c.sanctions if not _expired(s, t)]
 
 
 def _expired(s: Sanction, t: dt.datetime) -> bool:
@@ -81,6 +87,7 @@ def weekly_sanctions(state: TeamState, monday: dt.date) -> None:
     cal = state.cal
     key, start, _ = cal.window_of_week(monday)
     week_start, week_end = cal.at(monday), cal.at(monday + ONE_WEEK)
+    trim_expired(state, week_start)
     for index, rule in enumerate(state.policy.weekly_sanctions):
         counts = state.metrics.get((key, rule.metric), {})
         for cid in state.seat_order:
