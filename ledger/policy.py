@@ -107,6 +107,7 @@ class Policy(BaseModel):
     duplicate_default: Literal["first_keeps", "new_wins"]
     hotline_after_tracking: bool  # R-OW-3b
     weak_customer_referral: bool  # R-OW-3c
+    weak_referral_channels: tuple[Channel, ...] = (Channel.hotline, Channel.hq_referral, Channel.internal_referral)
     conference_stays: bool  # R-OW-3d
     # R-OW-2a
     named_absent: Literal["named_owns", "split_half"]

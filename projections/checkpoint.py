@@ -22,8 +22,9 @@ from .state import Customer, Lead, TeamState
 
 # Written at the head of every checkpoint; a blob of another format (an older release of the
 # engine) is not trusted: the caller folds from the events instead. /10: the state classes moved
-# from projections.engine to projections.state (and their pickling here).
-CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/10\n"
+# from projections.engine to projections.state (and their pickling here). /11: Policy gained
+# weak_referral_channels (R-OW-3c).
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/11\n"
 
 
 class StaleCheckpoint(Exception):

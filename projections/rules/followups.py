@@ -9,7 +9,7 @@ from ledger import events as E
 
 from ..calendar import month_of
 from ..state import P_DEADLINE, ZERO, Customer, Lead, TeamState, lead_customer, schedule
-from . import money, ownership, rotation
+from . import money, ownership
 from .timeline import add_entry, fmt
 
 
@@ -116,17 +116,11 @@ def on_followup(state: TeamState, rec) -> None:
     summary = f"{who} followed up {ev.lead} ({ev.direction.value})"
     if ev.direction is E.Direction.inbound:
         cust.inbound[who] = ev.at
-        pending = cust.pending_3b
-        if (pending is not None and pending[1] == who and cust.owner == pending[3] and cust.ruling is None
-                and state.cal.local(ev.at).date() == pending[0]):
-            taken = state.leads[pending[2]]
-            if taken.counted_lead is not None:
-                rotation.count(state, taken.counted_lead[0], taken.counted_lead[1], taken.counted_lead[2], leads=-1)
-                taken.counted_lead = None
-            ownership.set_owner(state, cust, who, "R-OW-3b", ev.at, via=cust.via)
-            rule = "R-OW-3b"
-            rests = (rec.seq, taken.seq)
-            summary += f"; same-day inbound contact gives the customer back to {who} (R-OW-3b)"
+        given = ownership.on_inbound(state, cust, who, ev.at)  # the R-OW order at this contact
+        if given is not None:
+            rule = given.rule
+            rests = (rec.seq, *given.rests_on)
+            summary += f"; same-day inbound contact gives the customer back to {who} ({rule})"
     if who == cust.owner:
         cust.last_owner_fu = ev.at
         cust.last_touch = ev.at

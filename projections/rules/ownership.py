@@ -1,9 +1,28 @@
-"""Ownership (§7, R-OW-0..R-OW-8): who owns a customer when a lead arrives (`on_lead`, the R-OW
-order), when a deferred lead is allocated (`on_defer`, R-SH-5), claims (R-OW-7), rulings
-(R-OW-0), taken-by violations (R-OW-8, R-SA-5), and `set_owner`, the one place an owner changes."""
+"""Ownership (§7, R-OW-0..R-OW-8): who owns a customer when a lead arrives (`on_lead`), when a
+deferred lead is allocated at 09:01 (`on_defer`, R-SH-5) and when a same-day inbound contact
+gives a hotline takeover back (`on_inbound`, R-OW-3b); claims (R-OW-7), rulings (R-OW-0),
+taken-by violations (R-OW-8, R-SA-5), and `set_owner`, the one place an owner changes.
+
+The R-OW order is data: `ORDER`, a tuple of (rule id, function) in the rulebook's precedence.
+`decide` walks it and the first function that returns a `Decision` wins. A function reads an
+`Ask` (state, customer, lead, moment, the arrival's facts; `ask.route` and `ask.tracked` are
+computed on first use) and returns a frozen `Decision` (owner, rule, whether the customer moves,
+whether the route's turn holder passes, split, evidence, ...) or None; it changes no state.
+The order is asked at three moments (`Ask.moment`): ARRIVAL, DEFERRAL (09:01, R-SH-5) and
+INBOUND (an inbound contact after an R-OW-3b takeover); `on_lead`, `on_defer` and `on_inbound`
+apply what it decides.
+
+How to add an ownership rule:
+1. Name its id beside the others (`R_OW_N = "R-OW-N"`) and write `def my_rule(ask) -> Decision
+   | None`: None unless it applies at `ask.moment`; change nothing (an effect is a Decision field).
+2. Put `(R_OW_N, my_rule)` in `ORDER` where the rulebook's precedence puts it, and its id in
+   the expected order of `tests/unit/test_ownership_order.py`.
+3. A new kind of effect: add a `Decision` field and apply it in `_apply_arrival` (`on_defer`,
+   `on_inbound` for the other moments)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from ledger import phone
 
@@ -13,17 +32,246 @@ from ..state import P_DEFER, Customer, Lead, Route, Sanction, TeamState, Violati
 from . import followups, identity, money, presence_shifts, rotation, sanctions
 from .timeline import add_entry, fmt
 
-SHIFT_REFERRAL_CHANNELS = ("hotline", "hq_referral", "internal_referral")  # R-OW-3c
+R_OW_0, R_OW_1, R_OW_1b, R_OW_2, R_OW_2a = "R-OW-0", "R-OW-1", "R-OW-1b", "R-OW-2", "R-OW-2a"
+R_OW_3, R_OW_3b, R_OW_3c, R_OW_3d, R_OW_4 = "R-OW-3", "R-OW-3b", "R-OW-3c", "R-OW-3d", "R-OW-4"
+R_SH_5, R_RT_9 = "R-SH-5", "R-RT-9"
+ARRIVAL, DEFERRAL, INBOUND = "arrival", "deferral", "inbound"  # the moments the order is asked at
 
+
+class Decision(NamedTuple):
+    """What the first applying rule of `ORDER` decides (immutable; a NamedTuple, as one is made
+    per lead and a frozen dataclass costs three times as much to build)."""
+
+    owner: str | None
+    rule: str
+    take: bool = False  # the customer moves to `owner` (set_owner); otherwise its owner is only touched
+    as_pass: bool = True  # the route's receiver, if not `owner`, passes normally (R-RT-6)
+    route: Route | None = None  # the lead's route, committed; None: no turn consumed (R-OW-1, R-OW-1b)
+    counted: bool = False  # the lead counts for `owner` outside any route (R-OW-1b, R-OW-2)
+    split: str | None = None  # R-OW-2a: the receiver who shares the credit
+    provider: str | None = None  # R-OW-3d: who earns the provider reward
+    deferred: bool = False  # R-SH-5: allocated at 09:01
+    revocable: bool = False  # R-OW-3b: same-day inbound evidence to the previous owner gives it back
+    rests_on: tuple = ()  # the rule's own evidence (seqs)
+
+    def candidates(self) -> tuple:
+        """The route's candidates, its receiver marked as passing normally when someone else owns."""
+        route = self.route
+        if route is None:
+            return ()
+        candidates = route.candidates
+        owner = self.owner
+        if self.as_pass and route.receiver is not None and route.receiver != owner:
+            why = (f"turn consumed, the lead goes to {owner} (R-RT-6)" if route.kind in ("rotation", "weighted")
+                   else f"the lead goes to {owner} ({self.rule})")
+            candidates = [(c, "passed normally", why) if c == route.receiver and o == "holder" else (c, o, w)
+                          for c, o, w in candidates]
+        return tuple(candidates)
+
+
+class Ask:
+    """What the rules of `ORDER` read about one lead at one moment; `route` and `tracked` are
+    computed on first use and kept."""
+
+    __slots__ = ("state", "cust", "lead", "at", "local", "moment", "named", "referrer", "taken_by", "maker", "by",
+                 "contact", "_route", "_tracked")
+
+    def __init__(self, state: TeamState, cust: Customer, lead: Lead, at: dt.datetime, local: dt.datetime,
+                 moment: str = ARRIVAL, named: str | None = None, referrer: str | None = None,
+                 taken_by: str | None = None, maker: str | None = None, by: str | None = None,
+                 contact: str | None = None):
+        self.state, self.cust, self.lead, self.at, self.local, self.moment = state, cust, lead, at, local, moment
+        self.named = named  # R-OW-2: the named or prior-contact consultant, if not left
+        self.referrer = referrer  # R-OW-1b: the referring customer's owner
+        self.taken_by, self.maker, self.by = taken_by, maker, by
+        self.contact = contact  # INBOUND: the consultant the customer contacted
+        self._route = self._tracked = None
+
+    @property
+    def route(self) -> Route:
+        """Where the lead would go by its channel (R-OW-4); at 09:01 the channel's queue (R-SH-5)."""
+        if self._route is None:
+            state, lead = self.state, self.lead
+            if self.moment == DEFERRAL:
+                self._route = rotation.queue_route(state, rotation.path_channel(lead.channel), self.at, self.local, R_SH_5)
+            else:
+                self._route = rotation.route_for(state, lead.channel, self.at, self.maker)
+        return self._route
+
+    @property
+    def tracked(self) -> bool:
+        """R-ID-3 at the moment asked."""
+        if self._tracked is None:
+            self._tracked = identity.tracked(self.state, self.cust, self.at)
+        return self._tracked
+
+
+# -- the order: each rule returns a Decision or None, and changes no state
+
+def ruled(ask: Ask) -> Decision | None:
+    """R-OW-0: a ruling decides at every moment (no R-OW-3b give-back under a ruling)."""
+    if ask.cust.ruling is None:
+        return None
+    return Decision(ask.cust.ruling, R_OW_0, route=ask.route if ask.moment == ARRIVAL else None)
+
+
+def signed_customer(ask: Ask) -> Decision | None:
+    """R-OW-1: a live contract's consultant, no turn consumed (at arrival only)."""
+    cust, state = ask.cust, ask.state
+    if ask.moment != ARRIVAL or not cust.contracts:
+        return None
+    kid = money.live_contract(state, cust)
+    if kid is None or not state.active(state.contracts[kid].owner):
+        return None
+    owner = state.contracts[kid].owner
+    return Decision(owner, R_OW_1, take=owner != cust.owner)
+
+
+def referred(ask: Ask) -> Decision | None:
+    """R-OW-1b: the referring customer's owner (`ask.referrer`, set at arrival for an untracked customer)."""
+    if ask.referrer is None:
+        return None
+    return Decision(ask.referrer, R_OW_1b, take=True, counted=True)
+
+
+def named_consultant(ask: Ask) -> Decision | None:
+    """R-OW-2 (R-OW-2a: named but absent, split half with the receiver); the turn holder passes."""
+    who = ask.named
+    if who is None:
+        return None
+    state, taker = ask.state, ask.taken_by
+    route = ask.route
+    if state.policy.named_absent == "split_half" and not presence_shifts.on_post(state, who) and taker and taker != who:
+        return Decision(who, R_OW_2a, take=True, route=route, counted=True, split=taker)
+    return Decision(who, R_OW_2, take=True, route=route, counted=True)
+
+
+def _duplicate(ask: Ask) -> tuple | None:
+    """R-OW-3 applies (a lead of a tracked customer at its arrival): the evidence it rests on."""
+    if ask.moment != ARRIVAL or not ask.tracked:
+        return None
+    return tuple(e.seq for e in ask.cust.timeline[-3:] if e.seq is not None)
+
+
+def conference_stays(ask: Ask) -> Decision | None:
+    """R-OW-3d: a conference duplicate stays with P; its recorder earns the provider reward."""
+    if ask.lead.channel != "conference" or not ask.state.policy.conference_stays:
+        return None
+    rests = _duplicate(ask)
+    if rests is None:
+        return None
+    state = ask.state
+    provider = ask.taken_by or (ask.by if ask.by in state.consultants else None)
+    return Decision(ask.cust.owner, R_OW_3d, route=ask.route, provider=provider, rests_on=rests)
+
+
+def weak_referral(ask: Ask) -> Decision | None:
+    """R-OW-3c: P holding through a customer referral loses to a referral channel's receiver."""
+    if (not ask.state.policy.weak_customer_referral or ask.cust.via != "customer_referral"
+            or ask.lead.channel not in ask.state.policy.weak_referral_channels):
+        return None
+    rests = _duplicate(ask)
+    if rests is None or ask.route.receiver is None:
+        return None
+    return Decision(ask.route.receiver, R_OW_3c, take=True, as_pass=False, route=ask.route, rests_on=rests)
+
+
+def _same_day_inbound(state: TeamState, cust: Customer, keeper: str | None, day: dt.date, upto: dt.datetime) -> bool:
+    """R-OW-3b evidence: an inbound contact to `keeper` up to `upto`, on the local date `day`."""
+    evidence = cust.inbound.get(keeper)
+    return evidence is not None and evidence <= upto and state.cal.local(evidence).date() == day
+
+
+def hotline_after_tracking(ask: Ask) -> Decision | None:
+    """R-OW-3b: a hotline duplicate goes to its receiver unless P has same-day inbound evidence;
+    evidence after the takeover gives the customer back (moment INBOUND)."""
+    if ask.moment == INBOUND:
+        return _give_back(ask)
+    if ask.lead.channel != "hotline" or not ask.state.policy.hotline_after_tracking:
+        return None
+    rests = _duplicate(ask)
+    if rests is None or ask.route.receiver is None:
+        return None
+    keeper = ask.cust.owner
+    if _same_day_inbound(ask.state, ask.cust, keeper, ask.local.date(), ask.at):
+        return Decision(keeper, R_OW_3b, route=ask.route, rests_on=rests)
+    return Decision(ask.route.receiver, R_OW_3b, take=True, as_pass=False, route=ask.route, rests_on=rests,
+                    revocable=True)
+
+
+def _give_back(ask: Ask) -> Decision | None:
+    """R-OW-3b, the second half: P's inbound contact on the takeover's day gives the customer back."""
+    cust = ask.cust
+    pending = cust.pending_3b  # (date, previous owner, lead, receiver), set by a revocable Decision
+    if (pending is None or pending[2] != ask.lead.id or pending[1] != ask.contact or cust.owner != pending[3]
+            or not _same_day_inbound(ask.state, cust, ask.contact, pending[0], ask.at)):
+        return None
+    return Decision(ask.contact, R_OW_3b, take=True, rests_on=(ask.lead.seq,))
+
+
+def duplicate(ask: Ask) -> Decision | None:
+    """R-OW-3: P keeps (first_keeps) or the receiver takes (new_wins, if anyone receives). At 09:01
+    a deferred lead joins an owner its customer got after the lead arrived (no turn)."""
+    cust = ask.cust
+    if ask.moment == DEFERRAL:
+        if (cust.owner is not None and cust.owner_since is not None and cust.owner_since >= ask.lead.at
+                and ask.tracked):
+            return Decision(cust.owner, R_OW_3)
+        return None
+    rests = _duplicate(ask)
+    if rests is None:
+        return None
+    route = ask.route
+    if ask.state.policy.duplicate_default == "new_wins" and route.receiver is not None:
+        return Decision(route.receiver, R_OW_3, take=True, as_pass=False, route=route, rests_on=rests)
+    return Decision(cust.owner, R_OW_3, route=route, rests_on=rests)
+
+
+def by_channel(ask: Ask) -> Decision | None:
+    """R-OW-4 / R-OW-5: allocated as new by the channel's route (deferred off hours, R-SH-5)."""
+    if ask.moment == INBOUND:
+        return None
+    route = ask.route
+    receiver = route.receiver
+    if ask.moment == DEFERRAL:
+        return Decision(receiver, R_SH_5 if receiver is not None else R_RT_9, take=receiver is not None,
+                        as_pass=False, route=route)
+    if route.kind == "deferred":
+        return Decision(None, R_SH_5, as_pass=False, route=route, deferred=True)
+    return Decision(receiver, route.rule, take=receiver is not None or ask.cust.owner is not None,
+                    as_pass=False, route=route)
+
+
+ORDER = (
+    (R_OW_0, ruled),
+    (R_OW_1, signed_customer),
+    (R_OW_1b, referred),
+    (R_OW_2, named_consultant),
+    (R_OW_3d, conference_stays),
+    (R_OW_3c, weak_referral),
+    (R_OW_3b, hotline_after_tracking),
+    (R_OW_3, duplicate),
+    (R_OW_4, by_channel),
+)
+
+
+def decide(ask: Ask) -> Decision | None:
+    """The first rule of `ORDER` that applies; None only at INBOUND when nothing gives back."""
+    for _, rule in ORDER:
+        decision = rule(ask)
+        if decision is not None:
+            return decision
+    return None
+
+
+# -- the moments
 
 def on_lead(state: TeamState, rec) -> None:
     ev = rec.event
     if ev.lead in state.leads:
         return
     at = ev.at
-    policy = state.policy
-    cal = state.cal
-    local = cal.local(at)
+    local = state.cal.local(at)
     channel = ev.channel.value
     cid = identity.customer_key(state, ev.lead, ev.phone)
     cust = state.customers.get(cid)
@@ -35,123 +283,86 @@ def on_lead(state: TeamState, rec) -> None:
     rests = [rec.seq]
     if state.policy_seq is not None:
         rests.append(state.policy_seq)
-    route: Route | None = None
-    owner, rule, take, via, split = None, None, False, channel, None
-    as_pass = True
     named = ev.named or ev.prior_contact
     if named is not None and not state.active(named):
         named = None
-    referrer = None
-    if (channel == "customer_referral" and ev.referrer_phone and policy.referral_to_referrer_owner
-            and not identity.tracked(state, cust, at)):  # R-OW-1b: only a customer nobody tracks (R-ID-3)
-        rkey = phone.identity(ev.referrer_phone)
-        rcust = state.customers.get(state.alias.get(rkey, rkey)) if rkey else None
-        if rcust is not None and rcust.owner is not None and state.active(rcust.owner):
-            referrer = rcust.owner
-            if rcust.timeline:
-                rests.append(rcust.timeline[-1].seq or rec.seq)
+    ask = Ask(state, cust, lead, at, local, ARRIVAL, named=named, taken_by=ev.taken_by, maker=ev.maker, by=ev.by)
     if channel == "customer_referral" and ev.referrer_phone:
+        ask.referrer = _referrer(ask, ev.referrer_phone, rests)
         state.money.referral_sources[ev.lead] = ReferralSource(ev.lead, ev.referrer_phone, at, rec.seq)
-    live_contract = money.live_contract(state, cust) if cust.contracts else None
+    _apply_arrival(ask, decide(ask), rests, rec)
 
-    if cust.ruling is not None:  # R-OW-0
-        route = rotation.route_for(state, channel, at, ev.maker)
-        owner, rule = cust.ruling, "R-OW-0"
-    elif live_contract is not None and state.active(state.contracts[live_contract].owner):  # R-OW-1
-        owner, rule = state.contracts[live_contract].owner, "R-OW-1"
-        take = owner != cust.owner
-        via = cust.via if not take else channel
-    elif referrer is not None:  # R-OW-1b (a tracked customer's referral is a duplicate: R-OW-3)
-        owner, rule, take = referrer, "R-OW-1b", True
-        rotation.count(state, referrer, channel, local.date(), leads=1)
-        lead.counted_lead = (referrer, channel, local.date())
-    elif named is not None:  # R-OW-2
-        route = rotation.route_for(state, channel, at, ev.maker)
-        owner, take = named, True
-        rule = "R-OW-2"
-        if policy.named_absent == "split_half" and not presence_shifts.on_post(state, named) and ev.taken_by and ev.taken_by != named:
-            rule, split = "R-OW-2a", ev.taken_by
-        rotation.count(state, named, channel, local.date(), leads=1)
-        lead.counted_lead = (named, channel, local.date())
-    elif identity.tracked(state, cust, at):  # R-OW-3
-        keeper = cust.owner
-        rests.extend(e.seq for e in cust.timeline[-3:] if e.seq is not None)
-        route = rotation.route_for(state, channel, at, ev.maker)
-        if channel == "conference" and policy.conference_stays:  # R-OW-3d
-            owner, rule = keeper, "R-OW-3d"
-            provider = ev.taken_by or (ev.by if ev.by in state.consultants else None)
-            if provider is not None:
-                state.money.provider_rewards.append(ProviderReward(provider, ev.lead, at, rec.seq))
-        elif (policy.weak_customer_referral and cust.via == "customer_referral"
-              and channel in SHIFT_REFERRAL_CHANNELS and route.receiver is not None):  # R-OW-3c
-            owner, rule, take, as_pass = route.receiver, "R-OW-3c", True, False
-        elif channel == "hotline" and policy.hotline_after_tracking and route.receiver is not None:  # R-OW-3b
-            evidence = cust.inbound.get(keeper)
-            if evidence is not None and evidence <= at and cal.local(evidence).date() == local.date():
-                owner, rule = keeper, "R-OW-3b"
-            else:
-                owner, rule, take, as_pass = route.receiver, "R-OW-3b", True, False
-        elif policy.duplicate_default == "new_wins" and route.receiver is not None:
-            owner, rule, take, as_pass = route.receiver, "R-OW-3", True, False
-        else:
-            owner, rule = keeper, "R-OW-3"
-        via = cust.via if not take else channel
-    else:  # R-OW-4 / R-OW-5: as new
-        route = rotation.route_for(state, channel, at, ev.maker)
-        as_pass = False
-        if route.kind == "deferred":
-            lead.deferred = True
-            rule = "R-SH-5"
-        else:
-            owner, rule, take = route.receiver, route.rule, True
-            if owner is None:
-                take = cust.owner is not None
+
+def _referrer(ask: Ask, referrer_phone: str, rests: list) -> str | None:
+    """R-OW-1b: the owner (not left) of the referring customer, for a customer nobody tracks; the
+    referring customer's latest entry joins the lead's evidence (whichever rule decides)."""
+    state = ask.state
+    if not state.policy.referral_to_referrer_owner or identity.tracked(state, ask.cust, ask.at):
+        return None
+    rkey = phone.identity(referrer_phone)
+    rcust = state.customers.get(state.alias.get(rkey, rkey)) if rkey else None
+    if rcust is None or rcust.owner is None or not state.active(rcust.owner):
+        return None
+    if rcust.timeline:
+        rests.append(rcust.timeline[-1].seq or ask.lead.seq)
+    return rcust.owner
+
+
+def _apply_arrival(ask: Ask, decision: Decision, rests: list, rec) -> None:
+    """The effects of an arrival's decision, in the order the rules rely on."""
+    state, cust, lead, at = ask.state, ask.cust, ask.lead, ask.at
+    owner, rule, route = decision.owner, decision.rule, decision.route
+    rests.extend(decision.rests_on)
+    if decision.counted:
+        rotation.count(state, owner, lead.channel, lead.date, leads=1)
+        lead.counted_lead = (owner, lead.channel, lead.date)
+    if decision.provider is not None:
+        state.money.provider_rewards.append(ProviderReward(decision.provider, lead.id, at, rec.seq))
+    lead.deferred = decision.deferred
     if route is not None:
         rests.extend(s for s in route.rests if s is not None)
-        if route.kind != "deferred" or not as_pass:
-            rotation.commit(state, route, lead, as_pass)
-        candidates = route.candidates
-        if as_pass and route.receiver is not None and route.receiver != owner:
-            why = (f"turn consumed, the lead goes to {owner} (R-RT-6)" if route.kind in ("rotation", "weighted")
-                   else f"the lead goes to {owner} ({rule})")
-            candidates = [(c, "passed normally", why) if c == route.receiver and o == "holder" else (c, o, w)
-                          for c, o, w in candidates]
-        lead.candidates = tuple(candidates)
-    if cust.owner is None and owner is None and not take:
+        if route.kind != "deferred" or not decision.as_pass:
+            rotation.commit(state, route, lead, decision.as_pass)
+        lead.candidates = decision.candidates()
+    if cust.owner is None and owner is None and not decision.take:
         cust.rule = rule
         state.tick += 1
         cust.tick = state.tick
     lead.rests_on = tuple(dict.fromkeys(rests))
     previous = cust.owner
-    if rule == "R-OW-3b" and take:
-        pending = (local.date(), previous, lead.id, owner)
-    else:
-        pending = None
-    if take:
-        set_owner(state, cust, owner, rule, at, via=via, split=split)
+    if decision.take:
+        set_owner(state, cust, owner, rule, at, via=lead.channel, split=decision.split)
     else:
         touch(cust, owner, at)
-    if pending is not None:
-        cust.pending_3b = pending
+    if decision.revocable:
+        cust.pending_3b = (lead.date, previous, lead.id, owner)
     lead.owner, lead.rule = owner, rule
     lead.tick = state.tick
+    _after_arrival(ask, decision, previous, rec)
+
+
+def _after_arrival(ask: Ask, decision: Decision, previous: str | None, rec) -> None:
+    """An arrival's checks and records once its owner stands: R-SH-5 timer, R-OW-8, R-FU-3, the timeline, R-FU-1."""
+    state, cust, lead, at, ev = ask.state, ask.cust, ask.lead, ask.at, rec.event
+    owner, rule, route = decision.owner, decision.rule, decision.route
     if lead.deferred:
-        schedule(state, cal.deferral_instant(local), P_DEFER, "defer", lead.id)
+        schedule(state, state.cal.deferral_instant(ask.local), P_DEFER, "defer", lead.id)
     if not lead.deferred and route is not None:
         check_taken(state, lead, cust, route, at, rule)
     elif route is None and ev.taken_by and ev.taken_by != owner:
         cust.violations.append(Violation(lead.id, ev.taken_by, at, rec.seq))
-    if channel == "marketing" and owner is not None and owner in state.consultants:
+    if lead.channel == "marketing" and owner is not None and owner in state.consultants:
         state.consultants[owner].mkt_pending[lead.id] = at  # R-FU-3
     summary = _lead_summary(state, ev, owner, rule, previous, route)
     add_entry(state, cust, at, rec.seq, "LeadArrived", summary, rule, lead=lead.id,
               rests=lead.rests_on, candidates=lead.candidates)
     if not lead.deferred:
-        followups.schedule_deadline(state, lead, local.date())
+        followups.schedule_deadline(state, lead, ask.local.date())
 
 
 def on_defer(state: TeamState, instant: dt.datetime, lead_id: str) -> None:
-    """R-SH-5: a deferred lead is allocated by the channel's normal rotation at 09:01."""
+    """R-SH-5: a deferred lead is allocated at 09:01 by the order at that moment: R-OW-0 or R-OW-3
+    join the customer's owner (no turn), otherwise the channel's normal rotation."""
     lead = state.leads[lead_id]
     if not lead.deferred:
         return
@@ -160,36 +371,46 @@ def on_defer(state: TeamState, instant: dt.datetime, lead_id: str) -> None:
     local = state.cal.local(instant)
     state.tick += 1
     lead.tick = state.tick
-    joined = None
-    if cust.ruling is not None:
-        joined = "R-OW-0"
-    elif cust.owner is not None and cust.owner_since is not None and cust.owner_since >= lead.at \
-            and identity.tracked(state, cust, instant):
-        joined = "R-OW-3"  # another lead of the customer was allocated meanwhile: first keeps
-    if joined is not None:
-        lead.owner, lead.rule = cust.owner, joined
-        touch(cust, cust.owner, instant)
+    decision = decide(Ask(state, cust, lead, instant, local, DEFERRAL))
+    route, rule = decision.route, decision.rule
+    lead.owner, lead.rule = decision.owner, rule
+    if route is None:
+        touch(cust, decision.owner, instant)
         add_entry(state, cust, instant, None, "DeferredAllocated",
-                  f"{lead.id}: the customer already belongs to {cust.owner} ({joined})", joined, lead=lead.id)
+                  f"{lead.id}: the customer already belongs to {decision.owner} ({rule})", rule, lead=lead.id)
         followups.schedule_deadline(state, lead, local.date())
         return
-    route = rotation.queue_route(state, rotation.path_channel(lead.channel), instant, local, "R-SH-5")
     rotation.commit(state, route, lead, as_pass=False)
-    lead.candidates = tuple(route.candidates)
-    if route.receiver is None:
-        lead.owner, lead.rule = None, "R-RT-9"
-        cust.rule = "R-RT-9" if cust.owner is None else cust.rule
-        add_entry(state, cust, instant, None, "DeferredAllocated", f"{lead.id}: nobody eligible (R-RT-9)", "R-RT-9",
+    lead.candidates = decision.candidates()
+    if not decision.take:
+        cust.rule = rule if cust.owner is None else cust.rule
+        add_entry(state, cust, instant, None, "DeferredAllocated", f"{lead.id}: nobody eligible ({rule})", rule,
                   lead=lead.id, candidates=route.candidates)
         return
-    lead.owner, lead.rule = route.receiver, "R-SH-5"
-    set_owner(state, cust, route.receiver, "R-SH-5", instant, via=lead.channel)
+    set_owner(state, cust, decision.owner, rule, instant, via=lead.channel)
     lead.tick = state.tick
     check_taken(state, lead, cust, route, instant, None)
     add_entry(state, cust, instant, None, "DeferredAllocated",
-              f"{lead.id}: deferred lead allocated to {route.receiver} at {fmt(state, instant)} (R-SH-5)", "R-SH-5",
+              f"{lead.id}: deferred lead allocated to {decision.owner} at {fmt(state, instant)} ({rule})", rule,
               lead=lead.id, rests=[lead.seq, *route.rests], candidates=route.candidates)
     followups.schedule_deadline(state, lead, local.date())
+
+
+def on_inbound(state: TeamState, cust: Customer, who: str, at: dt.datetime) -> Decision | None:
+    """An inbound contact to `who` at `at` (already in `cust.inbound`): the order at that moment
+    gives an R-OW-3b takeover back to `who` (the lead's count is withdrawn, the customer moves)."""
+    pending = cust.pending_3b
+    if pending is None:  # no takeover to give back
+        return None
+    taken = state.leads[pending[2]]
+    decision = decide(Ask(state, cust, taken, at, state.cal.local(at), INBOUND, contact=who))
+    if decision is None or not decision.take:
+        return None
+    if taken.counted_lead is not None:
+        rotation.count(state, taken.counted_lead[0], taken.counted_lead[1], taken.counted_lead[2], leads=-1)
+        taken.counted_lead = None
+    set_owner(state, cust, who, decision.rule, at, via=cust.via)
+    return decision
 
 
 def check_taken(state: TeamState, lead: Lead, cust: Customer, route: Route, at: dt.datetime, rule: str | None) -> None:
