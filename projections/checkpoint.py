@@ -35,16 +35,18 @@ def dump_checkpoint(state: TeamState) -> tuple[bytes, dict[bytes, bytes]]:
     """A light checkpoint: the state without the records it folded (the store has them), and
     with its leads, customers, contracts and referral sources as digests. Returns the blob and
     the values to keep apart, {digest: pickled value}: only those read since the state was
-    restored (the others are kept already)."""
+    restored or last dumped (the others are kept already). The values dumped stay parked in the
+    state (`LazyDict.digests(park=True)`): the state answers as before, and its next checkpoint
+    pickles only what is read meanwhile."""
     items: dict[bytes, bytes] = {}
     data = state.__dict__.copy()
     data["_packed"], data["_records"], data["records_dropped"] = [], [], True
     data.pop("touched", None)  # an observer's working set, not state
     with no_gc():
-        data["leads"] = state.leads.digests(items)
-        data["customers"] = state.customers.digests(items)
-        data["money"] = replace(state.money, contracts=state.money.contracts.digests(items),
-                                referral_sources=state.money.referral_sources.digests(items))
+        data["leads"] = state.leads.digests(items, park=True)
+        data["customers"] = state.customers.digests(items, park=True)
+        data["money"] = replace(state.money, contracts=state.money.contracts.digests(items, park=True),
+                                referral_sources=state.money.referral_sources.digests(items, park=True))
         return CHECKPOINT_FORMAT + pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), items
 
 

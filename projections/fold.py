@@ -31,41 +31,49 @@ from .state import TeamState
 
 def apply(state: TeamState, rec: E.Recorded) -> TeamState:
     """Fold one event; records must come in `rec.key` order (an earlier one re-folds, R-T-5)."""
-    if rec.seq in state.seen:
+    seq = rec.seq
+    if seq in state.seen:
         return state
     event = rec.event
-    if state.last_key is not None and (rec.key < state.last_key or (state.clock is not None and event.at < state.clock)):
-        clock = state.clock
-        fresh = _fold(state.records + [rec], None)
-        if clock is not None and fresh.clock is not None and clock > fresh.clock:
-            advance(fresh, clock)
-        return fresh
-    if isinstance(event, (E.CustomersLinked, E.CustomersUnlinked)):
-        fact = identity.link_fact(rec)
-        if fact not in state.link_plan:
-            clock = state.clock
-            fresh = _fold(state.records + [rec], None)
-            if clock is not None and fresh.clock is not None and clock > fresh.clock:
-                advance(fresh, clock)
-            return fresh
-    _fire(state, event.at)
+    at = event.at
+    last_key, clock = state.last_key, state.clock
+    if last_key is not None and (at < last_key[0] or (at == last_key[0] and seq < last_key[1])
+                                 or (clock is not None and at < clock)):
+        return _refold(state, rec)
+    kind = type(event)
+    if kind is E.CustomersLinked or kind is E.CustomersUnlinked:
+        if identity.link_fact(rec) not in state.link_plan:
+            return _refold(state, rec)
+    timers = state.timers
+    if timers and timers[0][0] <= at:
+        _fire(state, at)
     if state.team is None:
         state.team = event.team
     state._records.append(rec)
-    state.seen.add(rec.seq)
+    state.seen.add(seq)
     unlate = state.unlate
-    if unlate and unlate[-1] > rec.seq:  # R-T-5: folded events recorded after this one are late
-        cut = bisect.bisect_right(unlate, rec.seq)
+    if unlate and unlate[-1] > seq:  # R-T-5: folded events recorded after this one are late
+        cut = bisect.bisect_right(unlate, seq)
         state.late_seqs.update(unlate[cut:])
         del unlate[cut:]
-    unlate.append(rec.seq)
-    state.last_key = rec.key
-    handler = HANDLERS.get(type(event))
+    unlate.append(seq)
+    state.last_key = (at, seq)
+    handler = HANDLERS.get(kind)
     if handler is not None:
         handler(state, rec)
-    if state.clock is None or event.at > state.clock:
-        state.clock = event.at
+    clock = state.clock
+    if clock is None or at > clock:
+        state.clock = at
     return state
+
+
+def _refold(state: TeamState, rec: E.Recorded) -> TeamState:
+    """A late event or a new link: fold every record again, then catch up with the clock."""
+    clock = state.clock
+    fresh = _fold(state.records + [rec], None)
+    if clock is not None and fresh.clock is not None and clock > fresh.clock:
+        advance(fresh, clock)
+    return fresh
 
 
 def advance(state: TeamState, until: dt.datetime) -> TeamState:
@@ -108,18 +116,23 @@ def _key(rec):
 
 
 def _fold(records: list, until: dt.datetime | None) -> TeamState:
-    with no_gc():  # the fold makes many long-lived objects and no cycles worth collecting
+    with no_gc(freeze=True):  # the fold makes many long-lived objects and no cycles worth collecting
         return _fold_all(records)
 
 
 def _fold_all(records: list) -> TeamState:
-    ordered = sorted(records, key=_key)
+    ordered = records if _in_order(records) else sorted(records, key=_key)  # the store reads them in order
     state = TeamState()
     state.link_plan = tuple(identity.link_fact(r) for r in ordered if isinstance(r.event, (E.CustomersLinked, E.CustomersUnlinked)))
     identity.build_identity(state, ordered)
     for rec in ordered:
         state = apply(state, rec)
     return state
+
+
+def _in_order(records: list) -> bool:
+    keys = [(r.event.at, r.seq) for r in records]
+    return all(a < b for a, b in zip(keys, keys[1:]))
 
 
 def _fire(state: TeamState, until: dt.datetime) -> None:

@@ -18,20 +18,27 @@ Fetch = Callable[[list[bytes]], dict[bytes, bytes]]
 
 
 @contextmanager
-def no_gc():
+def no_gc(freeze: bool = False):
+    """Pause the cyclic GC. With `freeze`, what was made meanwhile (a fold's state: long-lived,
+    without cycles) is then moved out of the collector's sight (`gc.freeze`) rather than scanned
+    by the first collection after it resumes (a fifth of a year's replay)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()
 
 
-def lazy_dict(items: dict, fetch: "Fetch | None" = None) -> "LazyDict":
+def lazy_dict(items: dict, fetch: "Fetch | None" = None, kept: dict | None = None) -> "LazyDict":
     lazy = LazyDict()
     dict.update(lazy, items)
     lazy.fetch = fetch
+    if kept:
+        lazy.kept = dict(kept)
     return lazy
 
 
@@ -40,28 +47,50 @@ class LazyDict(dict):
     apart, pickled, under the digest of its bytes (unchanged values are not written again); a
     restored value stays that digest -- `bytes`, never a value type of its own -- until it is
     first read, when `fetch` brings its bytes. A command touches a handful of a year's leads, so
-    loading the state costs about the same on a long history as on a short one."""
+    loading the state costs about the same on a long history as on a short one.
 
-    __slots__ = ("fetch",)
+    A state that goes on folding after a checkpoint (a long fold leaves one every few thousand
+    events) has its values parked the same way (`digests(..., park=True)`): each stays its digest,
+    with the object itself in `kept`, until it is read again. The next checkpoint pickles only
+    the values read since -- the ones that may have changed -- so a fold's checkpoints together
+    cost about one whole pickle of the state, not one per checkpoint."""
+
+    __slots__ = ("fetch", "kept")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fetch: Fetch | None = None
+        self.kept: dict = {}  # key -> (digest, object) of a parked value
+
+    def _unpark(self, key, digest):
+        entry = self.kept.pop(key, None) if self.kept else None
+        if entry is not None and entry[0] == digest:
+            return entry[1]
+        return _MISSING
 
     def _open(self, key, value):
         if type(value) is bytes:
-            value = pickle.loads(self.fetch([value])[value])
+            found = self._unpark(key, value)
+            value = pickle.loads(self.fetch([value])[value]) if found is _MISSING else found
             dict.__setitem__(self, key, value)
         return value
 
     def _open_all(self) -> None:
-        digests = [value for value in dict.values(self) if type(value) is bytes]
-        if digests:
-            found = self.fetch(digests)
-            with no_gc():
-                for key, value in list(dict.items(self)):
-                    if type(value) is bytes:
-                        dict.__setitem__(self, key, pickle.loads(found[value]))
+        closed = [(key, value) for key, value in dict.items(self) if type(value) is bytes]
+        if not closed:
+            return
+        with no_gc():
+            opened = []
+            for key, value in closed:
+                found = self._unpark(key, value)
+                if found is _MISSING:
+                    opened.append((key, value))
+                else:
+                    dict.__setitem__(self, key, found)
+            if opened:
+                found = self.fetch([value for _, value in opened])
+                for key, value in opened:
+                    dict.__setitem__(self, key, pickle.loads(found[value]))
 
     def __getitem__(self, key):
         return self._open(key, dict.__getitem__(self, key))
@@ -82,7 +111,10 @@ class LazyDict(dict):
         value = dict.pop(self, key, _MISSING)
         if value is _MISSING:
             return dict.pop(self, key, *default)  # the default, or KeyError
-        return pickle.loads(self.fetch([value])[value]) if type(value) is bytes else value
+        if type(value) is not bytes:
+            return value
+        found = self._unpark(key, value)
+        return pickle.loads(self.fetch([value])[value]) if found is _MISSING else found
 
     def setdefault(self, key, default=None):
         if key in self:
@@ -91,18 +123,28 @@ class LazyDict(dict):
         return default
 
     def copy(self):
-        return lazy_dict(self, self.fetch)
+        return lazy_dict(self, self.fetch, self.kept)
 
-    def digests(self, items: dict[bytes, bytes]) -> dict:
-        """{key: digest}, adding to `items` the pickled bytes of every value not kept yet."""
+    def digests(self, items: dict[bytes, bytes], park: bool = False) -> dict:
+        """{key: digest}, adding to `items` the pickled bytes of every value not kept yet; with
+        `park`, each such value is parked (see the class)."""
         dumps, protocol, digest = pickle.dumps, pickle.HIGHEST_PROTOCOL, hashlib.blake2b
         out = {}
+        parked = []
         for key, value in dict.items(self):
             if type(value) is not bytes:
                 blob = dumps(value, protocol=protocol)
-                value = digest(blob, digest_size=16).digest()
-                items[value] = blob
+                kept = digest(blob, digest_size=16).digest()
+                items[kept] = blob
+                if park:
+                    parked.append((key, kept, value))
+                value = kept
             out[key] = value
+        if parked:
+            stash = self.kept
+            for key, kept, value in parked:
+                dict.__setitem__(self, key, kept)
+                stash[key] = (kept, value)
         return out
 
     def __reduce__(self):
