@@ -239,12 +239,14 @@ def _emit_json(answer: dict) -> None:
     click.echo(json.dumps(answer, ensure_ascii=False, default=str))
 
 
-def _ask(opts: StoreOptions, question, *args):
+def _ask(opts: StoreOptions, question, *args, limit: int | None = None):
     """Fold the team to --at and ask `question(state, *args)`: (state, answer), or (None, None)
-    once the answer went out as JSON."""
+    once the answer went out as JSON (its one list cut to `limit` items when given, 0: all)."""
     _, state = _team_state(opts)
     answer = question(state, *args)
     if opts.json:
+        if limit:
+            answer = {key: value[:limit] if isinstance(value, list) else value for key, value in answer.items()}
         _emit_json(answer)
         return None, None
     return state, answer

@@ -23,6 +23,8 @@ from .app import (
     store_options,
 )
 
+FOLLOWUPS_SHOWN = 50  # rows a person reads on a terminal; the rest is counted
+
 
 @main.command("owner")
 @click.argument("lead")
@@ -283,23 +285,48 @@ def disputes_command(opts: StoreOptions) -> None:
 
 
 @main.command("followups")
+@click.option("--owner", "owner", metavar="CONSULTANT", help="Only this consultant's customers.")
+@click.option("--since", metavar="DATE", help="Only follow-ups due on or after this local date (YYYY-MM-DD).")
+@click.option("--limit", type=click.IntRange(min=0), metavar="N",
+              help=f"Show the N most overdue (default {FOLLOWUPS_SHOWN}; 0: all). With --json: all unless given.")
 @store_options
-def followups_command(opts: StoreOptions) -> None:
-    """Customers whose follow-up is overdue at --at (R-FU-1, R-FU-5 grade cadence).
+def followups_command(owner: str | None, since: str | None, limit: int | None, opts: StoreOptions) -> None:
+    """Customers whose follow-up is overdue at --at (R-FU-1, R-FU-5 grade cadence), the most
+    overdue first, with how many each consultant has.
 
     \b
     Example:
       ledger followups --team renda --at 2026-11-04T09:00:00+08:00
+      ledger followups --team renda --owner c2 --since 2026-11-01 --limit 0
     """
     from projections import queries
 
-    state, answer = _ask(opts, queries.followups)
+    first = _date(since, "--since").isoformat() if since else None
+
+    def chosen(state):
+        rows = [r for r in queries.followups(state)["overdue"]
+                if (owner is None or r["owner"] == owner) and (first is None or r["due"][:10] >= first)]
+        return {"overdue": rows}
+
+    state, answer = _ask(opts, chosen, limit=limit)
     if state is None:
         return
+    rows = answer["overdue"]
+    shown = rows if limit == 0 else rows[: limit or FOLLOWUPS_SHOWN]
     table = _table("Overdue follow-ups", ["lead", "owner", "due", "rule"])
-    for item in answer["overdue"]:
+    for item in shown:
         table.add_row(item["lead"], _name(state, item["owner"]), item["due"], item.get("rule") or "")
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    if len(shown) < len(rows):
+        console.print(f"{len(shown)} of {len(rows)} shown, the most overdue first: --limit 0 shows all, "
+                      "--owner one consultant's, --json the whole answer.")
+    counts: dict = {}
+    for item in rows:
+        counts[item["owner"]] = counts.get(item["owner"], 0) + 1
+    if len(counts) > 1:
+        console.print("Overdue per consultant: " + ", ".join(
+            f"{_name(state, cid)} {n}" for cid, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or ""))))
 
 
 @main.command("rules")

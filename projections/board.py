@@ -29,7 +29,7 @@ from typing import Any
 
 from ledger.phone import mask
 
-from . import queries
+from . import indexes, queries
 from .engine import TeamState
 from .rules import eligibility, rotation
 
@@ -130,8 +130,8 @@ def board(state: TeamState, at: dt.datetime) -> dict[str, Any]:
         "overtime": [_holder(state, cid) for cid in day.get("overtime", [])],
     }
     deferred = []
-    for lead in state.leads.values():
-        if lead.deferred and lead.at <= at:
+    for lead in indexes.deferred_leads(state):
+        if lead.at <= at:
             deferred.append({
                 "lead": lead.id, "channel": lead.channel, "arrived": _time(state, lead.at),
                 "phone": mask(lead.phone) if lead.phone else None,
@@ -139,8 +139,10 @@ def board(state: TeamState, at: dt.datetime) -> dict[str, Any]:
             })
     deferred.sort(key=lambda d: (d["arrived"], d["lead"]))
     overdue = []
-    for row in queries.followups(state)["overdue"]:
-        lead = state.leads[row["lead"]]
+    rows = queries.followups(state)["overdue"]
+    leads = state.leads.peek_many([row["lead"] for row in rows])
+    for row in rows:
+        lead = leads[row["lead"]]
         owner = state.consultants.get(row["owner"]) if row["owner"] else None
         overdue.append({**row, "name": owner.name if owner else None, "channel": lead.channel,
                         "phone": mask(lead.phone) if lead.phone else None})

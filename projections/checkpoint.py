@@ -17,14 +17,15 @@ import copyreg
 import pickle
 from dataclasses import fields, replace
 
+from . import indexes
 from .lazy import Fetch, lazy_dict, no_gc
 from .state import Customer, Lead, TeamState
 
 # Written at the head of every checkpoint; a blob of another format (an older release of the
 # engine) is not trusted: the caller folds from the events instead. /10: the state classes moved
 # from projections.engine to projections.state (and their pickling here). /11: Policy gained
-# weak_referral_channels (R-OW-3c).
-CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/11\n"
+# weak_referral_channels (R-OW-3c). /12: the state keeps the queries' indexes (projections.indexes).
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/12\n"
 
 
 class StaleCheckpoint(Exception):
@@ -38,6 +39,7 @@ def dump_checkpoint(state: TeamState) -> tuple[bytes, dict[bytes, bytes]]:
     restored or last dumped (the others are kept already). The values dumped stay parked in the
     state (`LazyDict.digests(park=True)`): the state answers as before, and its next checkpoint
     pickles only what is read meanwhile."""
+    indexes.refresh(state)  # a restored state's indexes are current
     items: dict[bytes, bytes] = {}
     data = state.__dict__.copy()
     data["_packed"], data["_records"], data["records_dropped"] = [], [], True

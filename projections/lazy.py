@@ -116,6 +116,32 @@ class LazyDict(dict):
         found = self._unpark(key, value)
         return pickle.loads(self.fetch([value])[value]) if found is _MISSING else found
 
+    def peek_many(self, keys) -> dict:
+        """{key: value} for the `keys` present, to read, not to change: the values kept apart by a
+        restored checkpoint come in one `fetch` (and stay opened); a parked value is read where it
+        is parked (and stays parked: the next checkpoint need not pickle it again)."""
+        out, closed = {}, []
+        kept = self.kept
+        for key in keys:
+            value = dict.get(self, key, _MISSING)
+            if value is _MISSING:
+                continue
+            if type(value) is bytes:
+                entry = kept.get(key) if kept else None
+                if entry is not None and entry[0] == value:
+                    value = entry[1]
+                else:
+                    closed.append((key, value))
+                    continue
+            out[key] = value
+        if closed:
+            found = self.fetch([value for _, value in closed])
+            with no_gc():
+                for key, value in closed:
+                    out[key] = opened = pickle.loads(found[value])
+                    dict.__setitem__(self, key, opened)
+        return out
+
     def setdefault(self, key, default=None):
         if key in self:
             return self[key]

@@ -22,7 +22,7 @@ import datetime as dt
 
 from ledger.errors import UnknownLead
 
-from .calendar import date_start, local_date, zones_of
+from . import indexes
 from .engine import Customer, TeamState, route_for
 
 
@@ -49,9 +49,7 @@ def _rule(state: TeamState, lead) -> str | None:
 
 def disputed(cust: Customer) -> bool:
     """R-OW-7 / R-OW-8: a disagreeing claim or a taken lead since the last ruling."""
-    if cust.violations or cust.contested:
-        return True
-    return any(consultant != cust.owner for _, consultant, _, _, _ in cust.claims)
+    return indexes.is_disputed(cust)
 
 
 def owner(state: TeamState, lead: str) -> dict:
@@ -168,8 +166,8 @@ def explain(state: TeamState, lead: str) -> dict:
 def disputes(state: TeamState) -> dict:
     """R-OW-7, R-OW-8: one entry per claimed or contested lead of a disputed customer."""
     out = []
-    for cust in state.customers.values():
-        if not (cust.claims or cust.violations) or not disputed(cust):
+    for cust in indexes.disputed_customers(state):
+        if not (cust.claims or cust.violations):
             continue
         by_lead: dict[str, list] = {}
         for lead, consultant, at, reason, seq in cust.claims:
@@ -183,49 +181,17 @@ def disputes(state: TeamState) -> dict:
                 "owner": cust.owner,
                 "claims": [{"consultant": c, "at": _time(state, at), "reason": r} for at, _, c, r in claims],
             })
-    out.sort(key=lambda d: (state.leads[d["lead"]].at, state.leads[d["lead"]].seq))
+    leads = state.leads.peek_many([d["lead"] for d in out])
+    out.sort(key=lambda d: (leads[d["lead"]].at, leads[d["lead"]].seq))
     return {"disputes": out}
 
 
 def followups(state: TeamState) -> dict:
-    """R-FU-1 / R-FU-5: customers whose follow-up is overdue at the clock."""
+    """R-FU-1 / R-FU-5: customers whose follow-up is overdue at the clock (`projections.indexes`)."""
     now = state.clock
-    out = []
     if now is None:
-        return {"overdue": out}
-    zones, tz = zones_of(state.policies), state.tz  # §10: days local to the zone in force
-
-    def end_of_day(date: dt.date) -> dt.datetime:  # 24:00 of a local date
-        return date_start(zones, date + dt.timedelta(days=1), tz)
-
-    cadence = state.policy.grade_cadence_days
-    for cust in state.customers.values():
-        if cust.owner is None:  # a leaver's neglected customers stay listed for the supervisor
-            continue
-        done = cust.last_owner_fu
-        best = None
-        since = cust.owner_since
-        for lid in cust.leads:
-            lead = state.leads[lid]
-            if lead.deadline is None or lead.deferred:
-                continue
-            if done is not None and done >= lead.at:  # by whoever owned the customer then (R-FU-2)
-                continue
-            due = lead.deadline
-            if since is not None and since >= due:  # a new owner has until the end of that day
-                due = end_of_day(local_date(zones, since, tz))
-            if due <= now and (best is None or due < best[1]):
-                best = (lid, due, "R-FU-1")
-        if cust.grade is not None and cust.grade_at is not None:
-            # R-FU-5: from the owner's own last follow-up, or the confirmation if none since
-            # (a follow-up by anyone else, a previous owner included, does not count)
-            followed = cust.followed.get(cust.owner)
-            base = cust.grade_at if followed is None or followed < cust.grade_at else followed
-            due = end_of_day(local_date(zones, base, tz) + dt.timedelta(days=cadence.get(cust.grade, 30)))
-            if due <= now and (best is None or due < best[1]):
-                best = (cust.leads[-1], due, "R-FU-5")
-        if best is not None:
-            out.append({"lead": best[0], "owner": cust.owner, "due": _time(state, best[1]), "rule": best[2],
-                        "grade": cust.grade})
+        return {"overdue": []}
+    out = [{"lead": lead, "owner": owner, "due": shown, "rule": rule, "grade": grade}
+           for _, lead, rule, owner, grade, shown in indexes.overdue(state, now)]
     out.sort(key=lambda r: (r["due"], r["lead"]))
     return {"overdue": out}

@@ -249,6 +249,12 @@ class TeamState:
         self.rev_month_seqs: dict[tuple, dict[str, list[int]]] = {}  # the movements behind rev_month
         self.metrics: dict[tuple, dict[str, int]] = {}  # (window key, metric) -> consultant -> n
         self.timers: list = []
+        # indexes for the queries (projections.indexes): what changed since they were refreshed
+        self.changed: set[str] = set()
+        self.changed_all = False
+        self.duties: dict[str, tuple] = {}  # customer -> (due, lead, rule, owner, grade)
+        self.disputed: set[str] = set()  # customers
+        self.deferred: dict[str, tuple] = {}  # customer -> its deferred leads
         self.timer_counter = 0
         self.tick = 0
         self.list_swap_last: str | None = None  # the month (YYYY-MM) whose start was handled last

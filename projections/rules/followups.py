@@ -7,6 +7,7 @@ import datetime as dt
 
 from ledger import events as E
 
+from .. import indexes
 from ..calendar import month_of
 from ..state import P_DEADLINE, ZERO, Customer, Lead, TeamState, lead_customer, schedule
 from . import money, ownership
@@ -19,6 +20,7 @@ def schedule_deadline(state: TeamState, lead: Lead, date: dt.date) -> None:
     if lead.callback_on is not None and lead.callback_on > day:
         day = lead.callback_on
     lead.deadline = state.cal.end_of_day(day)
+    indexes.mark(state, lead.customer)
     if lead.channel in state.policy.followup_reassign_channels and lead.owner is not None:
         schedule(state, lead.deadline, P_DEADLINE, "deadline", lead.id)
 

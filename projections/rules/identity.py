@@ -13,6 +13,7 @@ import datetime as dt
 from ledger import events as E
 from ledger.phone import identity
 
+from .. import indexes
 from ..state import Customer, TeamState, lead_customer
 from .timeline import add_entry
 
@@ -88,6 +89,7 @@ def tracked(state: TeamState, cust: Customer, at: dt.datetime) -> bool:
 def on_link(state: TeamState, rec) -> None:
     ev = rec.event
     state.link_facts.append(link_fact(rec))
+    indexes.mark_all(state)
     lead, cust = lead_customer(state, ev.lead)
     if cust is not None:
         verb = "linked to" if isinstance(ev, E.CustomersLinked) else "unlinked from"

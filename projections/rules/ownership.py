@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from ledger import phone
 
+from .. import indexes
 from ..calendar import ONE_DAY
 from ..facts import ProviderReward, ReferralSource
 from ..state import P_DEFER, Customer, Lead, Route, Sanction, TeamState, Violation, lead_customer, schedule
@@ -455,6 +456,7 @@ def _lead_summary(state, ev, owner, rule, previous, route) -> str:
 def set_owner(state: TeamState, cust: Customer, owner: str | None, rule: str, at: dt.datetime,
                via: str | None = None, split: str | None = None) -> None:
     state.tick += 1
+    indexes.mark(state, cust.id)
     if owner != cust.owner:
         cust.owner_since = at
         if state.policy.marketing_followup_hold:

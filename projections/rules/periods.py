@@ -8,6 +8,7 @@ import heapq
 
 from ledger.policy import policy_of
 
+from .. import indexes
 from ..calendar import ONE_WEEK, Calendar
 from ..state import P_MONTH, P_WEEK, ZERO, TeamState, schedule
 from . import followups, roster, sanctions
@@ -18,6 +19,7 @@ def on_policy(state: TeamState, rec) -> None:
     policy = policy_of(ev)
     zone = state.policy.timezone
     state.policies.append((ev.at, policy))
+    indexes.mark_all(state)  # zones and grade cadence: every follow-up duty
     state.policy = policy
     state.policy_seq = rec.seq
     state.cal = Calendar(policy)

@@ -11,6 +11,7 @@ def add_entry(state: TeamState, cust: Customer, at: dt.datetime, seq: int | None
               rule: str | None, lead: str | None = None, rests=(), candidates=()) -> None:
     if state.touched is not None:
         state.touched.add(cust.id)
+    state.changed.add(cust.id)  # projections.indexes
     cust.timeline.append(Entry(at, seq, kind, summary, cust.owner, rule, lead, tuple(rests), tuple(candidates)))
 
 
