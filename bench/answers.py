@@ -8,7 +8,7 @@ history -- as the CLI computes them, in-process. Run it on the old and the new c
     python bench/answers.py fixtures/demo-campus-month.jsonl > before.jsonl
     python bench/answers.py history.jsonl --out after.jsonl && cmp before.jsonl after.jsonl
 
-With `--generate TEAMS DAYS` it first writes a generated history (`commands.generate`, seed 1)
+With `--generate TEAMS DAYS` it first writes a generated history (`fixtures.generate`, seed 1)
 to `--history FILE` (keep that file: a changed generator writes another history).
 """
 from __future__ import annotations
@@ -70,7 +70,7 @@ def main() -> None:
     options = parser.parse_args()
     path = options.history
     if options.generate:
-        from commands.generate import generate, write_jsonl
+        from fixtures.generate import generate, write_jsonl
 
         path = options.written or str(Path(tempfile.mkdtemp()) / "history.jsonl")
         teams, days = options.generate

@@ -1,5 +1,5 @@
 """Latency of one `ledger arrive` (issue #5): against an empty team and against a team holding a
-year of a busy campus (~80,000 events from `commands.generate`, imported once). Prints JSON;
+year of a busy campus (~80,000 events from `fixtures.generate`, imported once). Prints JSON;
 never an assertion.
 
 Each figure is the median wall time of `--runs` separate `ledger arrive online --json` processes
@@ -70,7 +70,7 @@ def empty_team(url: str, env: dict) -> str:
 
 
 def year_file(folder: str, days: int, leads_per_day: int) -> tuple[str, int]:
-    from commands.generate import generate, write_jsonl
+    from fixtures.generate import generate, write_jsonl
 
     path = os.path.join(folder, "year.jsonl")
     count = write_jsonl(generate(SEED, 1, days, START, "campus", leads_per_day), path)

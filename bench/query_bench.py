@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from commands.generate import generate, write_jsonl  # noqa: E402
+from fixtures.generate import generate, write_jsonl  # noqa: E402
 from ledger.events import Recorded, parse_event  # noqa: E402
 
 

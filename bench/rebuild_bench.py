@@ -1,6 +1,6 @@
 """Import and rebuild throughput on one generated history, SQLite and PostgreSQL, in one run.
 
-For each store, on the SAME history (`commands.generate`: `--teams` busy campus teams over
+For each store, on the SAME history (`fixtures.generate`: `--teams` busy campus teams over
 `--days` days, optionally cut to `--events`):
 
   import            `ledger import FILE` in a child process (whole CLI: read, parse, validate,
@@ -74,7 +74,7 @@ def run_measured(args: list[str]) -> dict:
 # ------------------------------------------------------------------------------- the history
 
 def write_history(path: str, seed: int, teams: int, days: int, events: int | None) -> int:
-    from commands.generate import generate
+    from fixtures.generate import generate
 
     produced = generate(seed, teams, days, dt.date(2026, 1, 1))
     if events:

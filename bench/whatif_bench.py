@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from commands.generate import generate, write_jsonl  # noqa: E402
+from fixtures.generate import generate, write_jsonl  # noqa: E402
 
 REPLAY = """
 import sys, datetime as dt

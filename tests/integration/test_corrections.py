@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from commands.generate import generate
 from commands.importing import import_file
+from fixtures.generate import generate
 from ledger.errors import LineError
 from ledger.events import Recorded, parse_event
 from ledger.store import open_store

@@ -36,7 +36,7 @@ def test_a_restored_state_reads_only_the_values_it_uses_and_a_new_checkpoint_wri
     """Checkpoints keep leads and customers apart by digest: restoring one reads none of them until
     a query touches one, and the next checkpoint stores only the values read (and changed) since."""
     from commands import history
-    from commands.generate import generate
+    from fixtures.generate import generate
 
     lines = [json.dumps(e, ensure_ascii=False) for e in generate(4, teams=1, days=20, start=dt.date(2026, 9, 1))]
     with open_store(store_url) as store:

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from cli import main
 from commands import read_models
-from commands.generate import generate
 from commands.history import state_at
 from commands.importing import import_file
 from commands.rebuild import compare, process_team
+from fixtures.generate import generate
 from ledger import models_store as M
 from ledger.errors import UnknownLead
 from ledger.store import open_store

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from cli import main
 from commands import rebuild
-from commands.generate import generate
 from commands.importing import import_file
+from fixtures.generate import generate
 from ledger import models_store as M
 from ledger.store import open_store
 

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from commands.generate import generate
 from commands.importing import import_file
 from commands.rebuild import compare
+from fixtures.generate import generate
 from ledger import models_store as M
 from ledger.events import Recorded, parse_event
 from ledger.store import open_store

@@ -23,7 +23,7 @@ from test_input_fuzz import tables_digest
 
 from cli import main
 from commands import importing, rebuild
-from commands.generate import generate
+from fixtures.generate import generate
 from ledger import models_store as M
 from ledger.store import open_store
 

@@ -17,8 +17,8 @@ from test_input_fuzz import tables_digest
 
 from cli import main
 from commands import whatif
-from commands.generate import generate
 from commands.importing import import_file
+from fixtures.generate import generate
 from ledger import events as E
 from ledger.store import open_store
 from projections import whatif as W

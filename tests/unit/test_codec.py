@@ -9,7 +9,7 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from commands.generate import generate
+from fixtures.generate import generate
 from ledger import codec
 from ledger.events import EVENT_TYPES, parse_event
 
