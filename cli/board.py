@@ -35,8 +35,6 @@ def _cell(row: dict, mode: str, width: int = 1):
 
 
 def _render_board(data: dict) -> None:
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
 
     console = _console(soft_wrap=False)
@@ -44,6 +42,23 @@ def _render_board(data: dict) -> None:
     console.print(Text.assemble((f"{data['team']}", "bold"), f"  {data['preset']}  {data['at']}  window: ",
                                 (window, "bold cyan")))
     channels = [c for c in data["channels"] if c["queue"] == c["channel"]]
+    console.print(_grid(data, channels))
+    console.print(_legend(data), style="dim")
+    _print_passed(console, channels)
+    console.print(_shifts_line(data["shifts"]))
+    if data["deferred"]:
+        console.print(_deferred_table(data["deferred"]))
+    if data["overdue"]:
+        _print_overdue(console, data["overdue"])
+
+
+def _grid(data: dict, channels: list[dict]):
+    """The board: a row per current consultant and a column per queue, then who is next and by
+    which rule."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1))
     grid.add_column("seat", justify="right", no_wrap=True, min_width=2)
     grid.add_column("consultant", no_wrap=True, min_width=8)
@@ -70,13 +85,21 @@ def _render_board(data: dict) -> None:
     grid.add_section()
     grid.add_row("", Text("next", style="bold"), "", *nexts)
     grid.add_row("", Text("rule", style="bold"), "", *rules)
-    console.print(grid)
+    return grid
+
+
+def _legend(data: dict) -> str:
     shared = [c["channel"] for c in data["channels"] if c["queue"] != c["channel"]]
     legend = "▸ pointer  NEXT would receive  1 2 3 rank  ×2 bonus lead (R-RT-4)  t/l turns/leads today"
     if shared:
         legend += "  (" + ", ".join(f"{name} uses the walk_in queue" for name in shared) + ")"
-    console.print(legend, style="dim")
-    # Who would be passed for each channel's next lead, grouped: one line per reason and channels.
+    return legend
+
+
+def _print_passed(console: Any, channels: list[dict]) -> None:
+    """Who would be passed for each channel's next lead, grouped: one line per reason and channels."""
+    from rich.text import Text
+
     where: dict[tuple[str, str], list[str]] = {}
     for c in channels:
         for p in c["passed"]:
@@ -90,41 +113,58 @@ def _render_board(data: dict) -> None:
         console.print(Text("passed for the next lead", style="bold"))
         for (reason, scope), labels in grouped.items():
             console.print(Text.assemble("  ", (reason, "yellow"), f" [{scope}]: ", ", ".join(labels)))
-    shifts = data["shifts"]
 
-    def holder(h: dict | None) -> Text:
-        if h is None:
-            return Text("—", style="dim")
-        return Text(f"{h['consultant']} {h['name']}", style="green" if h["on_post"] else "yellow") + (
-            Text("" if h["on_post"] else f" ({h['presence']})", style="yellow"))
 
-    line = Text.assemble(("shifts ", "bold"), f"{shifts['date']}  early ", holder(shifts["early"]), "  late ",
-                         holder(shifts["late"]), "  overtime ")
+def _holder(h: dict | None):
+    from rich.text import Text
+
+    if h is None:
+        return Text("—", style="dim")
+    return Text(f"{h['consultant']} {h['name']}", style="green" if h["on_post"] else "yellow") + (
+        Text("" if h["on_post"] else f" ({h['presence']})", style="yellow"))
+
+
+def _shifts_line(shifts: dict):
+    """Today's early, late and overtime shift holders."""
+    from rich.text import Text
+
+    line = Text.assemble(("shifts ", "bold"), f"{shifts['date']}  early ", _holder(shifts["early"]), "  late ",
+                         _holder(shifts["late"]), "  overtime ")
     if shifts["overtime"]:
         for n, h in enumerate(shifts["overtime"]):
-            line += Text(", " if n else "") + holder(h)
+            line += Text(", " if n else "") + _holder(h)
     else:
         line += Text("—", style="dim")
-    console.print(line)
-    if data["deferred"]:
-        table = Table(title="deferred leads (R-SH-5)", title_justify="left", box=None, header_style="bold")
-        for column in ("lead", "channel", "arrived", "phone", "allocated at"):
-            table.add_column(column, no_wrap=True)
-        for d in data["deferred"]:
-            table.add_row(d["lead"], d["channel"], d["arrived"], d["phone"] or "-", d["allocate_at"])
-        console.print(table)
-    if data["overdue"]:
-        shown = data["overdue"][:10]
-        table = Table(title=f"overdue follow-ups ({len(data['overdue'])})", title_justify="left", box=None,
-                      header_style="bold")
-        for column in ("lead", "owner", "channel", "phone", "due", "rule"):
-            table.add_column(column, no_wrap=True)
-        for o in shown:
-            table.add_row(o["lead"], f"{o['owner']} {o['name'] or ''}", o["channel"], o["phone"] or "-", o["due"],
-                          Text(o["rule"], style="red"))
-        console.print(table)
-        if len(data["overdue"]) > len(shown):
-            console.print(f"… {len(data['overdue']) - len(shown)} more (ledger followups)", style="dim")
+    return line
+
+
+def _deferred_table(deferred: list[dict]):
+    from rich.table import Table
+
+    table = Table(title="deferred leads (R-SH-5)", title_justify="left", box=None, header_style="bold")
+    for column in ("lead", "channel", "arrived", "phone", "allocated at"):
+        table.add_column(column, no_wrap=True)
+    for d in deferred:
+        table.add_row(d["lead"], d["channel"], d["arrived"], d["phone"] or "-", d["allocate_at"])
+    return table
+
+
+def _print_overdue(console: Any, overdue: list[dict]) -> None:
+    """The first ten overdue follow-ups, and how many more there are."""
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = overdue[:10]
+    table = Table(title=f"overdue follow-ups ({len(overdue)})", title_justify="left", box=None,
+                  header_style="bold")
+    for column in ("lead", "owner", "channel", "phone", "due", "rule"):
+        table.add_column(column, no_wrap=True)
+    for o in shown:
+        table.add_row(o["lead"], f"{o['owner']} {o['name'] or ''}", o["channel"], o["phone"] or "-", o["due"],
+                      Text(o["rule"], style="red"))
+    console.print(table)
+    if len(overdue) > len(shown):
+        console.print(f"… {len(overdue) - len(shown)} more (ledger followups)", style="dim")
 
 
 @main.command("board")

@@ -263,12 +263,7 @@ def _check_chunk(session, store: Store, catalog: Catalog, teams: dict[str, _Team
     A void (R-CO-2) is checked against everything before it, the chunk's earlier lines included:
     those are appended first, then the void, and the team's catalog is read anew without the
     voided event (a void is rare; R-CO-3 needs the whole history)."""
-    wanted: dict[str, list[str]] = {}
-    for _, event in events:
-        if event.id is not None:
-            wanted.setdefault(event.team, []).append(event.id)
-    known = {team: session.find_ids(team, ids) for team, ids in wanted.items()
-             if teams[team].head > 0}  # a team with no events yet has no ids
+    known = _stored_ids(session, teams, events)
     batches: dict[str, tuple[int, list[Event]]] = {}
     local: list[tuple[str, str]] = []
 
@@ -286,25 +281,7 @@ def _check_chunk(session, store: Store, catalog: Catalog, teams: dict[str, _Team
         team = event.team
         if event.id is not None:
             canonical = store.stored_form(event)[1]
-            stored = known.get(team, {}).get(event.id)
-            if stored is not None and stored[0] <= teams[team].start:
-                if stored[1] == canonical:
-                    summary.skipped += 1
-                    continue
-                problems.append((number, "id", f"id {event.id!r} is already stored (event {stored[0]} "
-                                               "of the team) with different content; expected the "
-                                               "identical event or a new id"))
-                continue
-            earlier = seen.get((team, event.id))
-            if earlier is None and stored is not None:  # appended from an earlier chunk
-                t = teams[team]
-                earlier = (t.lines[stored[0] - t.start - 1], stored[1])
-            if earlier is not None:
-                if earlier[1] == canonical:
-                    summary.skipped += 1
-                    continue
-                problems.append((number, "id", f"id {event.id!r} is already used on line {earlier[0]} "
-                                               "with different content; expected a new id"))
+            if _repeated(number, event, canonical, known, seen, teams[team], summary, problems):
                 continue
             seen[(team, event.id)] = (number, canonical)
         found = clock.problems(event, teams[team].recorded) or catalog.check(event)
@@ -328,6 +305,43 @@ def _check_chunk(session, store: Store, catalog: Catalog, teams: dict[str, _Team
             _load_catalog(session, catalog, team)
 
     flush()
+
+
+def _stored_ids(session, teams: dict[str, _Team], events: list[tuple[int, Event]]) -> dict[str, dict]:
+    """team -> {id: (seq, canonical)} of the chunk's event ids already stored for the team."""
+    wanted: dict[str, list[str]] = {}
+    for _, event in events:
+        if event.id is not None:
+            wanted.setdefault(event.team, []).append(event.id)
+    return {team: session.find_ids(team, ids) for team, ids in wanted.items()
+            if teams[team].head > 0}  # a team with no events yet has no ids
+
+
+def _repeated(number: int, event: Event, canonical: bytes, known: dict[str, dict], seen: dict, t: _Team,
+              summary: ImportSummary, problems: list) -> bool:
+    """True when the event's id was stored before the import or used on an earlier line, and the
+    event is not to be appended: the identical event is skipped (counted in `summary.skipped`),
+    one with different content is a problem."""
+    stored = known.get(event.team, {}).get(event.id)
+    if stored is not None and stored[0] <= t.start:
+        if stored[1] == canonical:
+            summary.skipped += 1
+            return True
+        problems.append((number, "id", f"id {event.id!r} is already stored (event {stored[0]} "
+                                       "of the team) with different content; expected the "
+                                       "identical event or a new id"))
+        return True
+    earlier = seen.get((event.team, event.id))
+    if earlier is None and stored is not None:  # appended from an earlier chunk
+        earlier = (t.lines[stored[0] - t.start - 1], stored[1])
+    if earlier is not None:
+        if earlier[1] == canonical:
+            summary.skipped += 1
+            return True
+        problems.append((number, "id", f"id {event.id!r} is already used on line {earlier[0]} "
+                                       "with different content; expected a new id"))
+        return True
+    return False
 
 
 # Keep the catalog once this many events were read past the kept one.

@@ -161,11 +161,12 @@ def _iso(at_us: int | None, tz: Any = None) -> str | None:
     return (moment.astimezone(tz) if tz is not None else moment).isoformat(timespec="seconds")
 
 
+Item = Callable[..., None]  # item(model, key, at, live, rebuilt, rule): add one drift item
+
+
 def compare(store: Store, team: str, live_gen: int, rebuilt_gen: int, live_position: int = 0,
             rebuilt_position: int = 0) -> list[dict]:
     """The differences between two generations of a team's models, as drift items."""
-    from zoneinfo import ZoneInfo
-
     drift: list[dict] = []
 
     def item(model: str, key: Any, at: str | None, live_value: Any, rebuilt_value: Any, rule: Any) -> None:
@@ -176,20 +177,39 @@ def compare(store: Store, team: str, live_gen: int, rebuilt_gen: int, live_posit
         item("position", None, None, live_position, rebuilt_position, None)
     if M.same_rows(store, team, live_gen, rebuilt_gen):
         return drift
+    tz = _zone_of(store, team, rebuilt_gen)
+    live, rebuilt = M.dump(store, team, live_gen), M.dump(store, team, rebuilt_gen)
+    _owner_drift(live["owners"], rebuilt["owners"], tz, item)
+    _turn_drift(live["counts"], rebuilt["counts"], item)
+    if live["seats"] != rebuilt["seats"]:  # seats over time (the order of `turns` rows)
+        item("seats", None, None, [json.loads(s) for _, s in live["seats"][-1:]],
+             [json.loads(s) for _, s in rebuilt["seats"][-1:]], "R-RO-1")
+    _sanction_drift(live["sanctions"], rebuilt["sanctions"], item)
+    _commission_drift(live["commission"], rebuilt["commission"], item)
+    return drift
+
+
+def _zone_of(store: Store, team: str, gen: int) -> Any:
+    """The time zone of a generation of the team's models (None if there is no such generation)."""
+    from zoneinfo import ZoneInfo
+
     tz = None
     for g in M.generations(store, team):
-        if g.gen == rebuilt_gen:
+        if g.gen == gen:
             tz = ZoneInfo(g.tz)
-    live, rebuilt = M.dump(store, team, live_gen), M.dump(store, team, rebuilt_gen)
-    # owners per lead over time
+    return tz
+
+
+def _owner_drift(live: list, rebuilt: list, tz: Any, item: Item) -> None:
+    """Owners per lead over time: one item per lead, at the first moment the two differ."""
     by_live: dict[str, list] = {}
     by_rebuilt: dict[str, list] = {}
-    for lead, at_us, owner, rule, disputed, _ in live["owners"]:
+    for lead, at_us, owner, rule, disputed, _ in live:
         by_live.setdefault(lead, []).append((at_us, owner, rule, bool(disputed)))
-    for lead, at_us, owner, rule, disputed, _ in rebuilt["owners"]:
+    for lead, at_us, owner, rule, disputed, _ in rebuilt:
         by_rebuilt.setdefault(lead, []).append((at_us, owner, rule, bool(disputed)))
-    answers_live = {(r[0], r[1]): r[5] for r in live["owners"]}
-    answers_rebuilt = {(r[0], r[1]): r[5] for r in rebuilt["owners"]}
+    answers_live = {(r[0], r[1]): r[5] for r in live}
+    answers_rebuilt = {(r[0], r[1]): r[5] for r in rebuilt}
     for lead in sorted(set(by_live) | set(by_rebuilt)):
         a, b = by_live.get(lead, []), by_rebuilt.get(lead, [])
         if a == b and all(answers_live[(lead, r[0])] == answers_rebuilt[(lead, r[0])] for r in a):
@@ -197,39 +217,45 @@ def compare(store: Store, team: str, live_gen: int, rebuilt_gen: int, live_posit
         index = next((i for i, (x, y) in enumerate(zip(a, b))
                       if x != y or answers_live[(lead, x[0])] != answers_rebuilt[(lead, y[0])]), min(len(a), len(b)))
         at_us = min(r[0] for r in (a[index:index + 1] + b[index:index + 1]))
-
-        def value(rows: list, at_us: int = at_us) -> dict | None:
-            found = [r for r in rows if r[0] <= at_us]
-            if not found:
-                return None
-            _, owner, rule, disputed = found[-1]
-            return {"owner": owner, "rule": rule, "disputed": disputed}
-
-        now_live, now_rebuilt = value(a), value(b)
+        now_live, now_rebuilt = _owner_at(a, at_us), _owner_at(b, at_us)
         item("owner", lead, _iso(at_us, tz), now_live, now_rebuilt,
              (now_rebuilt or now_live or {}).get("rule"))
-    # turn and lead counts (R-RT-7)
-    counts_live = {tuple(r[:3]): (r[3], r[4]) for r in live["counts"]}
-    counts_rebuilt = {tuple(r[:3]): (r[3], r[4]) for r in rebuilt["counts"]}
+
+
+def _owner_at(rows: list, at_us: int) -> dict | None:
+    """The owner a lead's rows (at_us, owner, rule, disputed) give at `at_us`."""
+    found = [r for r in rows if r[0] <= at_us]
+    if not found:
+        return None
+    _, owner, rule, disputed = found[-1]
+    return {"owner": owner, "rule": rule, "disputed": disputed}
+
+
+def _turn_drift(live: list, rebuilt: list, item: Item) -> None:
+    """Turn and lead counts per (date, consultant, channel) (R-RT-7)."""
+    counts_live = {tuple(r[:3]): (r[3], r[4]) for r in live}
+    counts_rebuilt = {tuple(r[:3]): (r[3], r[4]) for r in rebuilt}
     for key in sorted(set(counts_live) | set(counts_rebuilt)):
         x, y = counts_live.get(key, (0, 0)), counts_rebuilt.get(key, (0, 0))
         if x != y:
             day, consultant, channel = key
             item("turns", {"date": day, "consultant": consultant, "channel": channel}, day,
                  {"turns": x[0], "leads": x[1]}, {"turns": y[0], "leads": y[1]}, "R-RT-7")
-    # seats over time (the order of `turns` rows)
-    if live["seats"] != rebuilt["seats"]:
-        item("seats", None, None, [json.loads(s) for _, s in live["seats"][-1:]],
-             [json.loads(s) for _, s in rebuilt["seats"][-1:]], "R-RO-1")
-    # sanctions
-    sanctions_live, sanctions_rebuilt = dict(live["sanctions"]), dict(rebuilt["sanctions"])
+
+
+def _sanction_drift(live: list, rebuilt: list, item: Item) -> None:
+    """Sanctions, per penalty."""
+    sanctions_live, sanctions_rebuilt = dict(live), dict(rebuilt)
     for penalty in sorted(set(sanctions_live) | set(sanctions_rebuilt)):
         x, y = sanctions_live.get(penalty), sanctions_rebuilt.get(penalty)
         if x != y:
             xs, ys = (json.loads(x) if x else None), (json.loads(y) if y else None)
             item("sanctions", penalty, (ys or xs or {}).get("from"), xs, ys, (ys or xs or {}).get("rule"))
-    # commission statements, per consultant
-    months_live, months_rebuilt = dict(live["commission"]), dict(rebuilt["commission"])
+
+
+def _commission_drift(live: list, rebuilt: list, item: Item) -> None:
+    """Commission statements, per month and consultant."""
+    months_live, months_rebuilt = dict(live), dict(rebuilt)
     for month in sorted(set(months_live) | set(months_rebuilt)):
         x, y = months_live.get(month), months_rebuilt.get(month)
         if x == y:
@@ -248,7 +274,6 @@ def compare(store: Store, team: str, live_gen: int, rebuilt_gen: int, live_posit
                  None if sx is None else {"total": sx["total"], "lines": len(sx["lines"])},
                  None if sy is None else {"total": sy["total"], "lines": len(sy["lines"])},
                  ",".join(rules) or "R-CM-6")
-    return drift
 
 
 # -- many teams ---------------------------------------------------------------------------------

@@ -329,24 +329,7 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
         head = store.head(team)
         if head == 0 and not new_team:
             raise UnknownTeam(f"unknown team {team!r}: no events recorded for it; start it with `ledger adopt`")
-        if at is None:
-            when = now.replace(microsecond=0)
-            later = later_events(store, team, when)
-            latest = max((r.event.at for r in later), default=None)
-            if latest is not None and latest - when <= CLOCK_SKEW:
-                # Another writer recorded a moment ago with a clock a little ahead (or won the race
-                # for this second): record at its time, after it, so that its printed answer stays
-                # true (an earlier `at` would be a late event that re-decides it, R-T-5).
-                when, later = latest, []
-        elif at.tzinfo is None or at.utcoffset() is None:
-            when = resolve_time(at, history.zone_now(store, team, now), now)
-            later = None
-        else:
-            when, later = at, None
-        if at is not None and not allow_future and when > now + E.FUTURE:
-            raise InputError(f"R-CO-5: --at {when.isoformat()} is more than 5 minutes after now "
-                             f"({now.astimezone(when.tzinfo).isoformat(timespec='seconds')}); expected a time "
-                             "that has happened (--allow-future records it anyway: simulations, tests)")
+        when, later = _moment(store, team, at, now, allow_future)
         loaded = load_state(store, team, when, head=head)
         state = loaded.state
         when = when.astimezone(state.tz)
@@ -354,16 +337,7 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
             later = later_events(store, team, when)
         ctx = Context(store, team, when, now, state, head, later, _catalog(team, state, later))
         _voided_leads(store, team, ctx.catalog)
-        events = [build_event({"team": team, "at": when.isoformat(), **data}) for data in decide(ctx)]
-        if amend is not None:
-            void = build_event({"type": "EntryVoided", "team": team, "at": now.astimezone(state.tz).isoformat(),
-                                "event": amend, "reason": amend_reason or AMEND_REASON})
-            events.insert(0, void)
-        for event in events:
-            problems = voiding.problems(store, team, event) if isinstance(event, E.EntryVoided) \
-                else ctx.catalog.check(event)
-            if problems:
-                raise _problem_error(problems)
+        events = _checked_events(ctx, decide, amend, amend_reason)
         # The read models can follow from this very state (no second load) when nothing was
         # recorded after `when` (commands.read_models.maintain_after).
         follow = not later and can_follow(events)
@@ -377,22 +351,73 @@ def record(store: Store, team: str, decide: Decide, answer: Answer | None = None
                     "attempts, nothing stored") from None
             sleep(_rng.uniform(0, min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempt - 1))))
             continue
-        if any(isinstance(r.event, E.EntryVoided) for r in stored):  # replay re-decides without it
-            after = load_state(store, team, when).state
-        else:
-            after = fold_stored(store, team, state, stored, when)
-        last = stored[-1].seq if stored else head
-        if stored and loaded.folded + len(stored) >= history.SAVE_AFTER:
-            save_checkpoint(store, team, after, when, last)
-        result = answer(ctx, after, stored) if answer is not None else {}
-        outcome = Outcome(team, when, stored, after.tz, attempt, result, ctx.notes)
-        if stored:  # the read models (issue 6); this may advance `after` past `when`
-            from .read_models import maintain_after, maintain_quietly
-
-            if not (follow and after is state and maintain_after(store, team, after, stored, head)):
-                maintain_quietly(store, [team])
-        return outcome
+        return _recorded(ctx, loaded, stored, answer, attempt, follow)
     raise AssertionError("unreachable")
+
+
+def _moment(store: Store, team: str, at: dt.datetime | None, now: dt.datetime,
+            allow_future: bool) -> tuple[dt.datetime, list[E.Recorded] | None]:
+    """The time to record at, and the events after it when finding that time read them (else
+    None). `at` None: `now`, or the time of an event another writer has just recorded a little
+    ahead of it; a naive `at` is read in the team's zone; R-CO-5 refuses one in the future."""
+    if at is None:
+        when = now.replace(microsecond=0)
+        later = later_events(store, team, when)
+        latest = max((r.event.at for r in later), default=None)
+        if latest is not None and latest - when <= CLOCK_SKEW:
+            # Another writer recorded a moment ago with a clock a little ahead (or won the race
+            # for this second): record at its time, after it, so that its printed answer stays
+            # true (an earlier `at` would be a late event that re-decides it, R-T-5).
+            when, later = latest, []
+    elif at.tzinfo is None or at.utcoffset() is None:
+        when = resolve_time(at, history.zone_now(store, team, now), now)
+        later = None
+    else:
+        when, later = at, None
+    if at is not None and not allow_future and when > now + E.FUTURE:
+        raise InputError(f"R-CO-5: --at {when.isoformat()} is more than 5 minutes after now "
+                         f"({now.astimezone(when.tzinfo).isoformat(timespec='seconds')}); expected a time "
+                         "that has happened (--allow-future records it anyway: simulations, tests)")
+    return when, later
+
+
+def _checked_events(ctx: Context, decide: Decide, amend: str | None, amend_reason: str | None) -> list[E.Event]:
+    """The events `decide` returns (after the void of `amend`, if any), each passed by the import
+    checks (a void by R-CO-3's); the first problem raises."""
+    team = ctx.team
+    events = [build_event({"team": team, "at": ctx.at.isoformat(), **data}) for data in decide(ctx)]
+    if amend is not None:
+        void = build_event({"type": "EntryVoided", "team": team, "at": ctx.now.astimezone(ctx.state.tz).isoformat(),
+                            "event": amend, "reason": amend_reason or AMEND_REASON})
+        events.insert(0, void)
+    for event in events:
+        problems = voiding.problems(ctx.store, team, event) if isinstance(event, E.EntryVoided) \
+            else ctx.catalog.check(event)
+        if problems:
+            raise _problem_error(problems)
+    return events
+
+
+def _recorded(ctx: Context, loaded: Loaded, stored: list[E.Recorded], answer: Answer | None, attempt: int,
+              follow: bool) -> Outcome:
+    """After the append: the stored events folded into the state decided on (a checkpoint left
+    now and then), the answer from that state, and the read models brought along."""
+    store, team, when, head, state = ctx.store, ctx.team, ctx.at, ctx.head, ctx.state
+    if any(isinstance(r.event, E.EntryVoided) for r in stored):  # replay re-decides without it
+        after = load_state(store, team, when).state
+    else:
+        after = fold_stored(store, team, state, stored, when)
+    last = stored[-1].seq if stored else head
+    if stored and loaded.folded + len(stored) >= history.SAVE_AFTER:
+        save_checkpoint(store, team, after, when, last)
+    result = answer(ctx, after, stored) if answer is not None else {}
+    outcome = Outcome(team, when, stored, after.tz, attempt, result, ctx.notes)
+    if stored:  # the read models (issue 6); this may advance `after` past `when`
+        from .read_models import maintain_after, maintain_quietly
+
+        if not (follow and after is state and maintain_after(store, team, after, stored, head)):
+            maintain_quietly(store, [team])
+    return outcome
 
 
 # --------------------------------------------------------------------------------------------
@@ -437,8 +462,13 @@ def _event_answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded
 
 def describe(ctx: Context, event: E.Event) -> str:
     """One line a person reads back after recording an event."""
+    return (_describe_team(ctx, event) or _describe_lead(ctx, event) or _describe_penalty(ctx, event)
+            or _describe_money(ctx, event) or event.type)
+
+
+def _describe_team(ctx: Context, event: E.Event) -> str | None:
+    """The policy, the roster, shifts and presence."""
     label = ctx.label
-    t = event.type
     if isinstance(event, E.PolicyAdopted):
         extra = f" with {json.dumps(event.overrides, ensure_ascii=False)}" if event.overrides else ""
         return f"team {event.team} adopts the {event.preset.value} policy{extra} (RULEBOOK §10)"
@@ -452,6 +482,12 @@ def describe(ctx: Context, event: E.Event) -> str:
         return f"{label(event.consultant)} holds the {event.shift.value} shift on {event.date} (R-SH-1)"
     if isinstance(event, E.PresenceChanged):
         return f"{label(event.consultant)} is now {event.presence.value} (R-PR-1)"
+    return None
+
+
+def _describe_lead(ctx: Context, event: E.Event) -> str | None:
+    """What happens to a lead or a customer: follow-ups, claims, rulings, links, grades, voids."""
+    label = ctx.label
     if isinstance(event, E.FollowUpLogged):
         return f"{label(event.consultant)} followed up {event.lead} ({event.direction.value}) (R-FU-1)"
     if isinstance(event, E.ClaimMade):
@@ -464,16 +500,6 @@ def describe(ctx: Context, event: E.Event) -> str:
         return f"{event.lead} and {event.other} are one customer (R-ID-1)"
     if isinstance(event, E.CustomersUnlinked):
         return f"{event.lead} and {event.other} are not one customer (R-ID-1)"
-    if isinstance(event, E.PenaltyImposed):
-        what = {"suspend": "suspended", "skip": f"skips {event.turns} turn(s)",
-                "throttle": f"takes {event.take} of {event.of}"}[event.kind.value]
-        span = ""
-        if event.from_ or event.until:
-            span = f" from {ctx.show(event.from_ or event.at)}" + (f" until {ctx.show(event.until)}" if event.until else "")
-        return (f"penalty {event.penalty}: {label(event.consultant)} {what} in {','.join(event.channels)}"
-                f"{span} ({event.rule}: {event.reason})")
-    if isinstance(event, E.PenaltyLifted):
-        return f"penalty {event.penalty} lifted (R-SA-9)"
     if isinstance(event, (E.InvitationRecorded, E.VisitRecorded)):
         noun = "invitation" if isinstance(event, E.InvitationRecorded) else "visit"
         return f"{noun} of {event.lead} by {label(event.consultant)}"
@@ -483,20 +509,40 @@ def describe(ctx: Context, event: E.Event) -> str:
         verb = "confirmed" if isinstance(event, E.GradeConfirmed) else "proposed"
         by = f" by {label(event.consultant)}" if event.consultant else ""
         return f"grade {event.grade.value} {verb} for {event.lead}{by} (R-FU-5)"
+    if isinstance(event, E.CustomerErased):
+        return f"phone number {mask(event.phone)} erased (R-ID-2)"
+    return None
+
+
+def _describe_penalty(ctx: Context, event: E.Event) -> str | None:
+    if isinstance(event, E.PenaltyImposed):
+        what = {"suspend": "suspended", "skip": f"skips {event.turns} turn(s)",
+                "throttle": f"takes {event.take} of {event.of}"}[event.kind.value]
+        span = ""
+        if event.from_ or event.until:
+            span = f" from {ctx.show(event.from_ or event.at)}" + (f" until {ctx.show(event.until)}" if event.until else "")
+        return (f"penalty {event.penalty}: {ctx.label(event.consultant)} {what} in {','.join(event.channels)}"
+                f"{span} ({event.rule}: {event.reason})")
+    if isinstance(event, E.PenaltyLifted):
+        return f"penalty {event.penalty} lifted (R-SA-9)"
+    return None
+
+
+def _describe_money(ctx: Context, event: E.Event) -> str | None:
+    """Contracts, their movements, and targets."""
     if isinstance(event, E.ContractSigned):
         kind = f" {event.kind.value}" if event.kind else ""
         deposit = " deposit" if event.deposit else ""
         return f"contract {event.contract}{kind}{deposit} of {event.amount:.2f} signed for {event.lead} (R-MO-2)"
     if isinstance(event, (E.PaymentReceived, E.LoanDisbursed, E.ContractRefunded)):
         noun = {"PaymentReceived": "payment", "LoanDisbursed": "loan disbursement",
-                "ContractRefunded": "refund"}[t]
+                "ContractRefunded": "refund"}[event.type]
         return f"{noun} of {event.amount:.2f} on contract {event.contract} (R-MO-2)"
     if isinstance(event, E.ContractCancelled):
         return f"contract {event.contract} cancelled (R-MO-2)"
     if isinstance(event, E.TargetSet):
-        return f"targets of {label(event.consultant)} for {event.month}: red {event.red:.2f}, green {event.green:.2f} (R-CM-1)"
-    if isinstance(event, E.CustomerErased):
-        return f"phone number {mask(event.phone)} erased (R-ID-2)"
-    return t
+        return (f"targets of {ctx.label(event.consultant)} for {event.month}: red {event.red:.2f}, "
+                f"green {event.green:.2f} (R-CM-1)")
+    return None
 
 

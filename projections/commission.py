@@ -102,7 +102,7 @@ from typing import Any, Iterable
 
 from ledger.errors import InputError
 from ledger.phone import identity, mask
-from ledger.policy import Policy
+from ledger.policy import Policy, TierRates
 
 from .calendar import month_containing, month_start, next_month, zone_at, zones_of
 from .facts import ContractFacts, MoneyFacts, Movement, ReferralSource
@@ -359,6 +359,15 @@ class _Calculator:
 
     def _compute_tiered(self, month: str) -> _TieredMonth:
         start, end = self.bounds(month)
+        signed = self.signed_between(start, end)
+        tiers = self._tiers(month, start, end, signed)
+        lines, earned = self._tiered_lines(signed, tiers)
+        return _TieredMonth(lines, tiers, earned)
+
+    def _tiers(self, month: str, start: dt.datetime, end: dt.datetime,
+               signed: list[ContractFacts]) -> dict[str, _Tier]:
+        """Each credited consultant's tier of the month: the credited signed amount S, the
+        credited disbursed amount, the targets, and the events they rest on."""
         tiers: dict[str, _Tier] = {}
 
         def tier(consultant: str) -> _Tier:
@@ -366,7 +375,6 @@ class _Calculator:
                 tiers[consultant] = _Tier(consultant)
             return tiers[consultant]
 
-        signed = self.signed_between(start, end)
         for contract in signed:
             for credit in contract.credits:
                 t = tier(credit.consultant)
@@ -386,7 +394,12 @@ class _Calculator:
                 t = tier(consultant)
                 t.red, t.green, t.target_seq = Fraction(target.red), Fraction(target.green), target.seq
                 t.rests_on.add(target.seq)
+        return tiers
 
+    def _tiered_lines(self, signed: list[ContractFacts],
+                      tiers: dict[str, _Tier]) -> tuple[list[_Line], dict[tuple[str, int], _Line]]:
+        """The R-CM-1 line of each credit of the contracts signed in the month (on tiered
+        commission at the signing), in signing order, and the same lines by (contract, credit)."""
         lines: list[_Line] = []
         earned: dict[tuple[str, int], _Line] = {}
         filled: dict[str, Fraction] = {}
@@ -400,22 +413,7 @@ class _Calculator:
                 filled[credit.consultant] = before + basis
                 if policy is None or policy.commission != "tiered":
                     continue
-                rates = policy.tier_rates
-                if t.red_met and t.green_met:
-                    assert t.red is not None
-                    within = min(basis, max(Fraction(0), t.red - before))
-                    parts = [(within, Fraction(rates.both_within_red)), (basis - within, Fraction(rates.both_above_red))]
-                    parts = [p for p in parts if p[0] != 0] or [(basis, Fraction(rates.both_within_red))]
-                    reason = "both lines met" + (
-                        ", straddles the red line" if len(parts) > 1 else
-                        (", within the red line" if within else ", above the red line")
-                    )
-                elif t.red_met or t.green_met:
-                    parts = [(basis, Fraction(rates.one))]
-                    reason = ("red" if t.red_met else "green") + " line met"
-                else:
-                    parts = [(basis, Fraction(rates.neither))]
-                    reason = "neither line met"
+                parts, reason = _tier_parts(t, basis, before, policy.tier_rates)
                 line = _Line(
                     payee=credit.consultant, rule="R-CM-1",
                     amount=_fen(sum((b * r for b, r in parts), Fraction(0))),
@@ -427,7 +425,7 @@ class _Calculator:
                 )
                 lines.append(line)
                 earned[(contract.contract, index)] = line
-        return _TieredMonth(lines, tiers, earned)
+        return lines, earned
 
     # -- R-CM-2
 
@@ -647,6 +645,29 @@ class _Calculator:
                 customer=identity(source.referrer) or source.referrer, customer_display=source.referrer,
             ))
         return out
+
+
+def _tier_parts(t: _Tier, basis: Fraction, before: Fraction,
+                rates: TierRates) -> tuple[list[tuple[Fraction, Fraction]], str]:
+    """R-CM-1: a credit's (basis, rate) parts and their reason, by the lines its tier met;
+    `before`: the consultant's credited amount signed earlier in the month (the red line is
+    filled in signing order, so a contract may straddle it)."""
+    if t.red_met and t.green_met:
+        assert t.red is not None
+        within = min(basis, max(Fraction(0), t.red - before))
+        parts = [(within, Fraction(rates.both_within_red)), (basis - within, Fraction(rates.both_above_red))]
+        parts = [p for p in parts if p[0] != 0] or [(basis, Fraction(rates.both_within_red))]
+        reason = "both lines met" + (
+            ", straddles the red line" if len(parts) > 1 else
+            (", within the red line" if within else ", above the red line")
+        )
+    elif t.red_met or t.green_met:
+        parts = [(basis, Fraction(rates.one))]
+        reason = ("red" if t.red_met else "green") + " line met"
+    else:
+        parts = [(basis, Fraction(rates.neither))]
+        reason = "neither line met"
+    return parts, reason
 
 
 # ---------------------------------------------------------------------------- helpers

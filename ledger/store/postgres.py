@@ -10,114 +10,132 @@ from typing import Any
 from .base import EVENTS_TABLE, AppendPlan, LedgerSQL
 
 
+class LedgerPostgres(LedgerSQL):
+    """The ledger's side of its PostgreSQL recorder, `recorder_class()`: the library's recorder
+    (EXCLUSIVE table lock on insert, as shipped), writing the ledger's side tables in the same
+    transaction. The library's and psycopg's names it uses (`_stored_event`, `_tuple_row`,
+    `_sql_text`) are set by `recorder_class()`, which imports them."""
+
+    _stored_event: Any  # eventsourcing.persistence.StoredEvent
+    _tuple_row: Any  # psycopg.rows.tuple_row
+    _sql_text: Any  # psycopg.sql.SQL
+
+    blob_type = "BYTEA"
+    insert_team_sql = "INSERT INTO ledger_teams (team) VALUES (?) ON CONFLICT DO NOTHING"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.sql_create_statements.extend(self._sql_text(s) for s in self.ledger_table_statements())
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", "%s")
+
+    def insert_rows(self, cur: Any, into: str, types: tuple[str, ...], rows: list[tuple], *,
+                    or_ignore: bool = False) -> None:
+        # One statement with one array per column: no per-row round trips.
+        if rows:
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            columns = [list(column) for column in zip(*rows)]
+            tail = " ON CONFLICT DO NOTHING" if or_ignore else ""
+            cur.execute(f"INSERT INTO {into} SELECT * FROM unnest({arrays}){tail}", columns)
+
+    def needs_tables(self) -> bool:
+        with self.cursor(commit=False) as cur:
+            cur.execute("SELECT to_regclass('ledger_erased') IS NULL")
+            return bool(cur.fetchone()[0])
+
+    def upgrade_if_needed(self) -> None:
+        with self.cursor(commit=False) as cur:
+            cur.execute("SELECT to_regclass('ledger_policy_events') IS NULL")
+            if not cur.fetchone()[0]:
+                return
+        with self.cursor(commit=True) as cur:
+            self._lock_table(cur)  # no append meanwhile
+            cur.execute("SELECT pg_advisory_xact_lock(7251001)")
+            cur.execute("SELECT to_regclass('ledger_policy_events') IS NULL")
+            if not cur.fetchone()[0]:
+                return
+            cur.execute("SELECT column_name FROM information_schema.columns "
+                        "WHERE table_name = 'ledger_index' AND table_schema = current_schema()")
+            self.upgrade(cur, [row[0] for row in cur.fetchall()])
+
+    @contextmanager
+    def cursor(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.get_connection() as conn:
+            with conn.transaction(force_rollback=not commit):
+                # Results in binary: a bytea (event, checkpoint) arrives as its bytes, not
+                # as hex text twice its size to decode (a 3 MB checkpoint: 40 -> 20 ms).
+                yield conn.cursor(row_factory=self._tuple_row, binary=True)
+
+    def append_plan(self, plan: AppendPlan) -> None:
+        with self.cursor(commit=True) as cur:
+            self.write_plan(cur, plan)
+
+    def write_plan(self, cur: Any, plan: AppendPlan, *, bulk: bool = False) -> None:
+        if plan.events and not bulk:
+            self._lock_table(cur)  # before `recorded` is stamped (R-CO-1: non-decreasing)
+            self.stamp(cur, plan)
+            stored_event = self._stored_event
+            stored = [stored_event(originator_id=s, originator_version=v, topic=t, state=b)
+                      for s, v, t, b in plan.events]
+            # The library's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, INSERT.
+            self._insert_stored_events(cur, stored)
+        elif plan.events:
+            # Imports: the same lock and notification, then COPY (the library's composite
+            # array parameter is adapted row by row in Python: 3x slower per event).
+            self._lock_table(cur)
+            self.stamp(cur, plan)
+            self._notify_channel(cur)
+            self._copy(cur, f"{EVENTS_TABLE} (originator_id, originator_version, topic, state)",
+                       plan.events)
+            self._copy(cur, "ledger_index (team, seq, at_us, rec_us)", plan.index_rows)
+            self._copy(cur, "ledger_ids (team, event_id, seq)", plan.id_rows)
+            plan = AppendPlan(expected=plan.expected, teams=plan.teams, phone_rows=plan.phone_rows,
+                              erase_keys=plan.erase_keys, invalidate=plan.invalidate, voids=plan.voids)
+        self.write_side_tables(cur, plan)
+
+    def _copy(self, cur: Any, into: str, rows: list[tuple]) -> None:
+        if rows:
+            with cur.copy(f"COPY {into} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    def after_erase(self) -> None:
+        pass
+
+    def lock_for_import(self, cur: Any) -> None:
+        # The appenders' own lock, taken before the import reads anything (readers go on).
+        cur.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+        # No prepared statements in an import: a generic plan made while the tables were
+        # small keeps scanning them whole as this transaction fills them (quadratic).
+        # The connection goes back to the pool afterwards, so `end_import` restores it.
+        self._prepare_threshold = cur.connection.prepare_threshold
+        cur.connection.prepare_threshold = None
+
+    def end_import(self, cur: Any) -> None:
+        cur.connection.prepare_threshold = getattr(self, "_prepare_threshold", 5)
+
+    def lock_for_checkpoint(self, cur: Any) -> None:
+        # SHARE conflicts with the appenders' EXCLUSIVE lock: no append is in flight while
+        # a checkpoint is checked against late events and written.
+        cur.execute(f"LOCK TABLE {EVENTS_TABLE} IN SHARE MODE")
+
+
 @functools.cache
 def recorder_class() -> type:
+    """`LedgerPostgres` on the library's PostgreSQL recorder, made on first use: importing
+    `eventsourcing.postgres` loads psycopg (a tenth of a second), which a SQLite store never needs."""
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.postgres import PostgresApplicationRecorder
     from psycopg.rows import tuple_row
     from psycopg.sql import SQL
 
-    class LedgerPostgresRecorder(LedgerSQL, PostgresApplicationRecorder):
+    class LedgerPostgresRecorder(LedgerPostgres, PostgresApplicationRecorder):
         """The library's PostgreSQL recorder (EXCLUSIVE table lock on insert, as shipped),
         writing the ledger's side tables in the same transaction."""
 
-        blob_type = "BYTEA"
-        insert_team_sql = "INSERT INTO ledger_teams (team) VALUES (?) ON CONFLICT DO NOTHING"
-
-        def __init__(self, *args: Any, **kwargs: Any):
-            super().__init__(*args, **kwargs)
-            self.sql_create_statements.extend(SQL(s) for s in self.ledger_table_statements())
-
-        def sql(self, statement: str) -> str:
-            return statement.replace("?", "%s")
-
-        def insert_rows(self, cur: Any, into: str, types: tuple[str, ...], rows: list[tuple], *,
-                        or_ignore: bool = False) -> None:
-            # One statement with one array per column: no per-row round trips.
-            if rows:
-                arrays = ", ".join(f"%s::{t}[]" for t in types)
-                columns = [list(column) for column in zip(*rows)]
-                tail = " ON CONFLICT DO NOTHING" if or_ignore else ""
-                cur.execute(f"INSERT INTO {into} SELECT * FROM unnest({arrays}){tail}", columns)
-
-        def needs_tables(self) -> bool:
-            with self.cursor(commit=False) as cur:
-                cur.execute("SELECT to_regclass('ledger_erased') IS NULL")
-                return bool(cur.fetchone()[0])
-
-        def upgrade_if_needed(self) -> None:
-            with self.cursor(commit=False) as cur:
-                cur.execute("SELECT to_regclass('ledger_policy_events') IS NULL")
-                if not cur.fetchone()[0]:
-                    return
-            with self.cursor(commit=True) as cur:
-                self._lock_table(cur)  # no append meanwhile
-                cur.execute("SELECT pg_advisory_xact_lock(7251001)")
-                cur.execute("SELECT to_regclass('ledger_policy_events') IS NULL")
-                if not cur.fetchone()[0]:
-                    return
-                cur.execute("SELECT column_name FROM information_schema.columns "
-                            "WHERE table_name = 'ledger_index' AND table_schema = current_schema()")
-                self.upgrade(cur, [row[0] for row in cur.fetchall()])
-
-        @contextmanager
-        def cursor(self, *, commit: bool) -> Iterator[Any]:
-            with self.datastore.get_connection() as conn:
-                with conn.transaction(force_rollback=not commit):
-                    # Results in binary: a bytea (event, checkpoint) arrives as its bytes, not
-                    # as hex text twice its size to decode (a 3 MB checkpoint: 40 -> 20 ms).
-                    yield conn.cursor(row_factory=tuple_row, binary=True)
-
-        def append_plan(self, plan: AppendPlan) -> None:
-            with self.cursor(commit=True) as cur:
-                self.write_plan(cur, plan)
-
-        def write_plan(self, cur: Any, plan: AppendPlan, *, bulk: bool = False) -> None:
-            if plan.events and not bulk:
-                self._lock_table(cur)  # before `recorded` is stamped (R-CO-1: non-decreasing)
-                self.stamp(cur, plan)
-                stored = [StoredEvent(originator_id=s, originator_version=v, topic=t, state=b)
-                          for s, v, t, b in plan.events]
-                # The library's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, INSERT.
-                self._insert_stored_events(cur, stored)
-            elif plan.events:
-                # Imports: the same lock and notification, then COPY (the library's composite
-                # array parameter is adapted row by row in Python: 3x slower per event).
-                self._lock_table(cur)
-                self.stamp(cur, plan)
-                self._notify_channel(cur)
-                self._copy(cur, f"{EVENTS_TABLE} (originator_id, originator_version, topic, state)",
-                           plan.events)
-                self._copy(cur, "ledger_index (team, seq, at_us, rec_us)", plan.index_rows)
-                self._copy(cur, "ledger_ids (team, event_id, seq)", plan.id_rows)
-                plan = AppendPlan(expected=plan.expected, teams=plan.teams, phone_rows=plan.phone_rows,
-                                  erase_keys=plan.erase_keys, invalidate=plan.invalidate, voids=plan.voids)
-            self.write_side_tables(cur, plan)
-
-        def _copy(self, cur: Any, into: str, rows: list[tuple]) -> None:
-            if rows:
-                with cur.copy(f"COPY {into} FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-
-        def after_erase(self) -> None:
-            pass
-
-        def lock_for_import(self, cur: Any) -> None:
-            # The appenders' own lock, taken before the import reads anything (readers go on).
-            cur.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
-            # No prepared statements in an import: a generic plan made while the tables were
-            # small keeps scanning them whole as this transaction fills them (quadratic).
-            # The connection goes back to the pool afterwards, so `end_import` restores it.
-            self._prepare_threshold = cur.connection.prepare_threshold
-            cur.connection.prepare_threshold = None
-
-        def end_import(self, cur: Any) -> None:
-            cur.connection.prepare_threshold = getattr(self, "_prepare_threshold", 5)
-
-        def lock_for_checkpoint(self, cur: Any) -> None:
-            # SHARE conflicts with the appenders' EXCLUSIVE lock: no append is in flight while
-            # a checkpoint is checked against late events and written.
-            cur.execute(f"LOCK TABLE {EVENTS_TABLE} IN SHARE MODE")
+        _stored_event = StoredEvent
+        _tuple_row = staticmethod(tuple_row)
+        _sql_text = SQL
 
     return LedgerPostgresRecorder

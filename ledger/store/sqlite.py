@@ -10,74 +10,81 @@ from typing import Any
 from .base import AppendPlan, LedgerSQL
 
 
+class LedgerSQLite(LedgerSQL):
+    """The ledger's side of its SQLite recorder, `recorder_class()`: the library's SQLite
+    recorder, writing the ledger's side tables in its transaction."""
+
+    insert_team_sql = "INSERT OR IGNORE INTO ledger_teams (team) VALUES (?)"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return super().construct_create_table_statements() + self.ledger_table_statements()
+
+    def sid(self, stream: uuid.UUID) -> Any:
+        return stream.hex
+
+    def needs_tables(self) -> bool:
+        with self.datastore.transaction(commit=False) as cur:
+            cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_erased'")
+            return cur.fetchone() is None
+
+    def upgrade_if_needed(self) -> None:
+        with self.datastore.transaction(commit=False) as cur:
+            cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_policy_events'")
+            if cur.fetchone() is not None:
+                return
+        with self.datastore.transaction(commit=True) as cur:
+            cur.execute("DELETE FROM ledger_meta WHERE name = 'upgrade-lock'")  # the write lock first
+            cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_policy_events'")
+            if cur.fetchone() is not None:  # another process upgraded it meanwhile
+                return
+            cur.execute("PRAGMA table_info(ledger_index)")
+            self.upgrade(cur, [row[1] for row in cur.fetchall()])
+
+    @contextmanager
+    def cursor(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as cur:
+            yield cur
+
+    def append_plan(self, plan: AppendPlan) -> None:
+        with self.datastore.transaction(commit=True) as cur:
+            # The first statement writes, so SQLite takes the write lock (waiting for
+            # other writers) before this transaction reads anything.
+            self.write_plan(cur, plan)
+        if plan.erase_keys:
+            self.after_erase()
+
+    def write_plan(self, cur: Any, plan: AppendPlan, *, bulk: bool = False) -> None:
+        if plan.events:
+            cur.executemany(self.insert_events_statement,
+                            [(s.hex, v, t, b) for s, v, t, b in plan.events])
+        self.stamp(cur, plan)  # after a write: it reads under SQLite's write lock
+        cur.execute("PRAGMA secure_delete = ON")  # freed space is zeroed (R-ID-2)
+        self.write_side_tables(cur, plan)
+
+    def after_erase(self) -> None:
+        # Old page images in the write-ahead log could still hold an erased number.
+        with self.datastore.get_connection(commit=True) as conn:
+            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def lock_for_import(self, cur: Any) -> None:
+        # A write statement takes SQLite's write lock now (waiting for other writers), so
+        # nothing is appended between the import's reads and its writes.
+        cur.execute("DELETE FROM ledger_meta WHERE name = 'import-lock'")
+
+    def end_import(self, cur: Any) -> None:
+        pass
+
+    def lock_for_checkpoint(self, cur: Any) -> None:
+        pass  # SQLite serialises writers already
+
+
 @functools.cache
 def recorder_class() -> type:
+    """`LedgerSQLite` on the library's SQLite recorder, made on first use (the library's
+    module is imported only when a store is opened)."""
     from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-    class LedgerSQLiteRecorder(LedgerSQL, SQLiteApplicationRecorder):
+    class LedgerSQLiteRecorder(LedgerSQLite, SQLiteApplicationRecorder):
         """The library's SQLite recorder, writing the ledger's side tables in its transaction."""
-
-        insert_team_sql = "INSERT OR IGNORE INTO ledger_teams (team) VALUES (?)"
-
-        def construct_create_table_statements(self) -> list[str]:
-            return super().construct_create_table_statements() + self.ledger_table_statements()
-
-        def sid(self, stream: uuid.UUID) -> Any:
-            return stream.hex
-
-        def needs_tables(self) -> bool:
-            with self.datastore.transaction(commit=False) as cur:
-                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_erased'")
-                return cur.fetchone() is None
-
-        def upgrade_if_needed(self) -> None:
-            with self.datastore.transaction(commit=False) as cur:
-                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_policy_events'")
-                if cur.fetchone() is not None:
-                    return
-            with self.datastore.transaction(commit=True) as cur:
-                cur.execute("DELETE FROM ledger_meta WHERE name = 'upgrade-lock'")  # the write lock first
-                cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_policy_events'")
-                if cur.fetchone() is not None:  # another process upgraded it meanwhile
-                    return
-                cur.execute("PRAGMA table_info(ledger_index)")
-                self.upgrade(cur, [row[1] for row in cur.fetchall()])
-
-        @contextmanager
-        def cursor(self, *, commit: bool) -> Iterator[Any]:
-            with self.datastore.transaction(commit=commit) as cur:
-                yield cur
-
-        def append_plan(self, plan: AppendPlan) -> None:
-            with self.datastore.transaction(commit=True) as cur:
-                # The first statement writes, so SQLite takes the write lock (waiting for
-                # other writers) before this transaction reads anything.
-                self.write_plan(cur, plan)
-            if plan.erase_keys:
-                self.after_erase()
-
-        def write_plan(self, cur: Any, plan: AppendPlan, *, bulk: bool = False) -> None:
-            if plan.events:
-                cur.executemany(self.insert_events_statement,
-                                [(s.hex, v, t, b) for s, v, t, b in plan.events])
-            self.stamp(cur, plan)  # after a write: it reads under SQLite's write lock
-            cur.execute("PRAGMA secure_delete = ON")  # freed space is zeroed (R-ID-2)
-            self.write_side_tables(cur, plan)
-
-        def after_erase(self) -> None:
-            # Old page images in the write-ahead log could still hold an erased number.
-            with self.datastore.get_connection(commit=True) as conn:
-                conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-        def lock_for_import(self, cur: Any) -> None:
-            # A write statement takes SQLite's write lock now (waiting for other writers), so
-            # nothing is appended between the import's reads and its writes.
-            cur.execute("DELETE FROM ledger_meta WHERE name = 'import-lock'")
-
-        def end_import(self, cur: Any) -> None:
-            pass
-
-        def lock_for_checkpoint(self, cur: Any) -> None:
-            pass  # SQLite serialises writers already
 
     return LedgerSQLiteRecorder

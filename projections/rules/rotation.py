@@ -62,33 +62,52 @@ def _walk(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime, r
     start = order.index(up) if up in order else 0
     if queue and queue.last_seq is not None:
         route.rests.append(queue.last_seq)
-    consultants = state.consultants
     bonus = queue.bonus_for if queue else None
     steps = n
     route.new_bonus = None
     if bonus is not None and order[start] == bonus:
-        c = consultants[bonus]
-        reach = eligibility.reach(state, c, channel, at)
-        route.rests.append(c.presence_seq)
-        if reach.outcome == "eligible":
-            take(route, reach)
-            route.receiver = bonus
-            route.rule = "R-RT-4" if rule in ("R-RT-2", "R-SH-3") else rule
-            route.candidates.append((bonus, "holder", "bonus second lead (R-RT-4)"))
-            left = (queue.bonus_left or 1) - 1  # policy.bonus_leads_per_turn - 1 after their turn
-            if left:
-                route.new_up, route.new_bonus, route.new_bonus_left = bonus, bonus, left
-            else:
-                route.new_up = order[(start + 1) % n]
-            route.move_pointer = True
+        if _bonus_lead(state, route, queue, order, start, channel, at, rule):
             return route
-        # a lapse has no effects and rests on the presence record only; busy_new is not counted
-        why = "busy_new (R-PR-3)" if reach.outcome == "busy_new" else reach.why
-        route.candidates.append((bonus, "lapsed", f"{why}; bonus second lead lapses (R-RT-4)"))
-        route.move_pointer = True  # the bonus is gone even if nobody takes the lead
-        route.new_up = order[(start + 1) % n]
-        start += 1
+        start += 1  # the lapsed holder is not asked again for this lead
         steps = n - 1
+    return _turn_holder(state, route, order, start, steps, channel, at)
+
+
+def _bonus_lead(state: TeamState, route: Route, queue: Queue, order: list[str], start: int, channel: str,
+                at: dt.datetime, rule: str) -> bool:
+    """R-RT-4: the bonus holder at the pointer takes the lead as a second lead (True), or the bonus
+    lapses (False: the pointer moves past the holder, and the walk goes on without them)."""
+    n = len(order)
+    bonus = order[start]
+    c = state.consultants[bonus]
+    reach = eligibility.reach(state, c, channel, at)
+    route.rests.append(c.presence_seq)
+    if reach.outcome == "eligible":
+        take(route, reach)
+        route.receiver = bonus
+        route.rule = "R-RT-4" if rule in ("R-RT-2", "R-SH-3") else rule
+        route.candidates.append((bonus, "holder", "bonus second lead (R-RT-4)"))
+        left = (queue.bonus_left or 1) - 1  # policy.bonus_leads_per_turn - 1 after their turn
+        if left:
+            route.new_up, route.new_bonus, route.new_bonus_left = bonus, bonus, left
+        else:
+            route.new_up = order[(start + 1) % n]
+        route.move_pointer = True
+        return True
+    # a lapse has no effects and rests on the presence record only; busy_new is not counted
+    why = "busy_new (R-PR-3)" if reach.outcome == "busy_new" else reach.why
+    route.candidates.append((bonus, "lapsed", f"{why}; bonus second lead lapses (R-RT-4)"))
+    route.move_pointer = True  # the bonus is gone even if nobody takes the lead
+    route.new_up = order[(start + 1) % n]
+    return False
+
+
+def _turn_holder(state: TeamState, route: Route, order: list[str], start: int, steps: int, channel: str,
+                 at: dt.datetime) -> Route:
+    """R-RT-2: the first of `steps` consultants from `start` on who may take the lead holds the
+    turn; R-RT-9 when nobody may."""
+    n = len(order)
+    consultants = state.consultants
     bonus_channel = channel in state.policy.bonus_channels
     for i in range(steps):
         cid = order[(start + i) % n]
