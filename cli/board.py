@@ -49,7 +49,7 @@ def _render_board(data: dict) -> None:
     if data["deferred"]:
         console.print(_deferred_table(data["deferred"]))
     if data["overdue"]:
-        _print_overdue(console, data["overdue"])
+        _print_overdue(console, data)
 
 
 def _grid(data: dict, channels: list[dict]):
@@ -149,13 +149,13 @@ def _deferred_table(deferred: list[dict]):
     return table
 
 
-def _print_overdue(console: Any, overdue: list[dict]) -> None:
-    """The first ten overdue follow-ups, and how many more there are."""
+def _print_overdue(console: Any, data: dict) -> None:
+    """The most overdue follow-ups, how many more there are, and how many each consultant has."""
     from rich.table import Table
     from rich.text import Text
 
-    shown = overdue[:10]
-    table = Table(title=f"overdue follow-ups ({len(overdue)})", title_justify="left", box=None,
+    shown, total = data["overdue"], data["overdue_total"]
+    table = Table(title=f"overdue follow-ups ({total})", title_justify="left", box=None,
                   header_style="bold")
     for column in ("lead", "owner", "channel", "phone", "due", "rule"):
         table.add_column(column, no_wrap=True)
@@ -163,8 +163,12 @@ def _print_overdue(console: Any, overdue: list[dict]) -> None:
         table.add_row(o["lead"], f"{o['owner']} {o['name'] or ''}", o["channel"], o["phone"] or "-", o["due"],
                       Text(o["rule"], style="red"))
     console.print(table)
-    if len(overdue) > len(shown):
-        console.print(f"… {len(overdue) - len(shown)} more (ledger followups)", style="dim")
+    if total > len(shown):
+        console.print(f"… {total - len(shown)} more (ledger followups)", style="dim")
+    counts = data["overdue_by_consultant"]
+    if len(counts) > 1:
+        console.print("per consultant: " + ", ".join(
+            f"{c['consultant']} {c['name'] or ''} {c['count']}".replace("  ", " ") for c in counts), style="dim")
 
 
 @main.command("board")

@@ -16,7 +16,11 @@ Shape:
      "consultants": [{"consultant", "name", "seat", "presence", "left"}],
      "sanctions": [...queries.sanctions rows...],
      "deferred": [{"lead", "channel", "arrived", "phone", "allocate_at"}],
-     "overdue": [{"lead", "owner", "name", "channel", "phone", "due", "rule"}]}
+     "overdue": [{"lead", "owner", "name", "channel", "phone", "due", "rule"}],  # the most overdue
+     "overdue_total": n, "overdue_by_consultant": [{"consultant", "name", "count"}]}
+
+The overdue section is what the front desk acts on: the `OVERDUE_SHOWN` most overdue follow-ups
+and a count per consultant (most first), not the whole list (`ledger followups` has it).
 
 Statuses: `eligible`, `busy_new` (passes, counted as a turn, R-PR-3), `away` / `leave` /
 `busy_old` (R-PR-2), `suspended` (R-SA-1), `skip` (R-SA-2), `throttled` (R-SA-3, this reach
@@ -35,6 +39,9 @@ from .rules import eligibility, rotation
 
 WINDOW_NAMES = {"early": "early", "day": "day", "late": "late", "off_early": "off hours (before early)",
                 "off_late": "off hours (after late)"}
+
+
+OVERDUE_SHOWN = 10
 
 
 def _time(state: TeamState, at: dt.datetime | None) -> str | None:
@@ -138,14 +145,15 @@ def board(state: TeamState, at: dt.datetime) -> dict[str, Any]:
                 "allocate_at": _time(state, cal.deferral_instant(cal.local(lead.at))), "rule": "R-SH-5",
             })
     deferred.sort(key=lambda d: (d["arrived"], d["lead"]))
-    overdue = []
-    rows = queries.followups(state)["overdue"]
-    leads = state.leads.peek_many([row["lead"] for row in rows])
-    for row in rows:
+    overdue, rows = [], queries.followups(state)["overdue"]
+    leads = state.leads.peek_many([row["lead"] for row in rows[:OVERDUE_SHOWN]])
+    for row in rows[:OVERDUE_SHOWN]:
         lead = leads[row["lead"]]
-        owner = state.consultants.get(row["owner"]) if row["owner"] else None
-        overdue.append({**row, "name": owner.name if owner else None, "channel": lead.channel,
+        overdue.append({**row, "name": _name_of(state, row["owner"]), "channel": lead.channel,
                         "phone": mask(lead.phone) if lead.phone else None})
+    per_consultant: dict = {}
+    for row in rows:
+        per_consultant[row["owner"]] = per_consultant.get(row["owner"], 0) + 1
     consultants = [
         {"consultant": c.id, "name": c.name, "seat": c.seat, "presence": c.presence,
          "left": c.left_at is not None and c.left_at <= at}
@@ -163,4 +171,13 @@ def board(state: TeamState, at: dt.datetime) -> dict[str, Any]:
         "sanctions": queries.sanctions(state)["sanctions"],
         "deferred": deferred,
         "overdue": overdue,
+        "overdue_total": len(rows),
+        "overdue_by_consultant": [
+            {"consultant": cid, "name": _name_of(state, cid), "count": n}
+            for cid, n in sorted(per_consultant.items(), key=lambda kv: (-kv[1], kv[0] or ""))],
     }
+
+
+def _name_of(state: TeamState, cid: str | None) -> str | None:
+    owner = state.consultants.get(cid) if cid else None
+    return owner.name if owner else None

@@ -53,3 +53,15 @@ def test_a_person_sees_the_most_overdue_first_and_how_many_are_left_out(db):
 def test_a_bad_since_is_refused_with_what_was_expected(db):
     result = CliRunner().invoke(main, ["followups", "--team", "renda", "--since", "2026-13-01", "--db", db])
     assert result.exit_code != 0 and "--since" in result.output and "YYYY-MM-DD" in result.output
+
+
+def test_the_board_shows_the_most_overdue_and_a_count_per_consultant(db):
+    rows = overdue(db)
+    board = json.loads(run(db, "board", "--team", "renda", "--at", AT, "--json"))
+    assert [o["lead"] for o in board["overdue"]] == [r["lead"] for r in rows[:10]]
+    assert board["overdue_total"] == len(rows) == sum(c["count"] for c in board["overdue_by_consultant"])
+    counts = [c["count"] for c in board["overdue_by_consultant"]]
+    assert counts == sorted(counts, reverse=True)
+    assert all(o["phone"] is None or o["phone"].startswith("*") for o in board["overdue"])
+    human = run(db, "board", "--team", "renda", "--at", AT)
+    assert f"overdue follow-ups ({len(rows)})" in human
