@@ -44,7 +44,10 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 PYTHON = sys.executable
-LEDGER = str(Path(PYTHON).with_name("ledger"))
+# `python -m cli` from ROOT: the CLI of the tree this file is in (an installed `ledger` runs the
+# checkout it was installed from), so a copy of this file in a worktree of an older commit
+# measures that commit's code (with `--history`, on the same events).
+LEDGER = [PYTHON, "-m", "cli"]
 PAGE = 1000
 
 
@@ -257,13 +260,13 @@ def our_read_decode(url: str) -> dict:
 
 
 def has_rebuild_command() -> bool:
-    probe = subprocess.run([LEDGER, "rebuild", "--help"], capture_output=True, cwd=str(ROOT))
+    probe = subprocess.run([*LEDGER, "rebuild", "--help"], capture_output=True, cwd=str(ROOT))
     return probe.returncode == 0 and b"--jobs" in probe.stdout
 
 
 def rebuild(url: str, jobs: int, use_cli: bool, events: int) -> dict:
     if use_cli:
-        measured = run_measured([LEDGER, "rebuild", "--db", url, "--jobs", str(jobs), "--json"])
+        measured = run_measured([*LEDGER, "rebuild", "--db", url, "--jobs", str(jobs), "--json"])
         how = "ledger rebuild"
     else:
         measured = run_measured([PYTHON, __file__, "--worker", "fold", "--db", url, "--jobs", str(jobs)])
@@ -342,7 +345,7 @@ def bench_store(kind: str, url_for, path: str, count: int, args, use_cli: bool) 
                      "in_process_seconds": imported["result"].get("seconds"),
                      "how": "import_file in a child process, read models not maintained"}
     if args.cli_import:
-        cli = run_measured([LEDGER, "import", "--allow-future", "--db", url_for("cli"), "--json", path])
+        cli = run_measured([*LEDGER, "import", "--allow-future", "--db", url_for("cli"), "--json", path])
         out["import_cli"] = {"events": count, "seconds": cli["seconds"],
                              "events_per_s": rate(count, cli["seconds"]),
                              "peak_rss_mib": cli["peak_rss_mib"],
@@ -384,6 +387,7 @@ def main() -> None:
     parser.add_argument("--runner-timeout", type=float, default=120.0)
     parser.add_argument("--pg-url", help="a PostgreSQL server URL (database ignored) instead of a throwaway one")
     parser.add_argument("--keep", help="keep the history file and SQLite files in this folder")
+    parser.add_argument("--history", help="use this event file instead of generating one (compare two trees on it)")
     parser.add_argument("--cli-import", action=argparse.BooleanOptionalAction, default=True,
                         help="also time `ledger import` (with read-model upkeep) into another database")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -402,7 +406,12 @@ def main() -> None:
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "history.jsonl")
     began = time.perf_counter()
-    count = write_history(path, args.seed, args.teams, args.days, args.events or None)
+    if args.history:
+        shutil.copyfile(args.history, path)
+        with open(path, encoding="utf-8") as given:
+            count = sum(1 for line in given if line.strip() and not line.startswith("#"))
+    else:
+        count = write_history(path, args.seed, args.teams, args.days, args.events or None)
     results: dict = {
         "history": {"events": count, "teams": args.teams, "days": args.days, "seed": args.seed,
                     "file_mib": round(os.path.getsize(path) / 2**20, 1),
