@@ -2,21 +2,20 @@
 disputes, followups, rules, commission), rendered for people or as --json."""
 from __future__ import annotations
 
-import datetime as dt
 import sys
 
 import click
 
-from ledger.errors import InputError, LedgerError
+from ledger.errors import LedgerError
 
 from .app import (
     StoreOptions,
     _ask,
     _console,
-    _date,
     _emit_json,
     _moment,
     _name,
+    _now,
     _table,
     _team_state,
     main,
@@ -24,6 +23,15 @@ from .app import (
 )
 
 FOLLOWUPS_SHOWN = 50  # rows a person reads on a terminal; the rest is counted
+
+
+def _json_answer(opts: StoreOptions, name: str, **kwargs) -> None:
+    """A query's --json answer from `commands.answers` (the bytes the web desk's API answers)."""
+    from commands import answers
+
+    with opts.open_store() as store:
+        team = opts.resolve_team(store)
+        click.echo(getattr(answers, name)(store, team, opts.at, _now(), opts.as_recorded, **kwargs))
 
 
 @main.command("owner")
@@ -38,14 +46,12 @@ def owner_command(lead: str, opts: StoreOptions) -> None:
     """
     from projections import queries
 
-    if opts.json and opts.as_recorded is None:  # the persisted model when it can answer (issue 6), else the fold
-        from commands.read_models import owner_text
+    if opts.json:  # commands.answers: the same bytes as the web desk's API
+        from commands import answers
 
         with opts.open_store() as store:
             team = opts.resolve_team(store)
-            text = owner_text(store, team, lead, _moment(opts, store, team))
-        if text is not None:
-            return click.echo(text)
+            return click.echo(answers.owner_json(store, team, lead, opts.at, _now(), opts.as_recorded))
     state, answer = _ask(opts, queries.owner, lead)
     if state is None:
         return
@@ -95,27 +101,16 @@ def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
     Example:
       ledger turns --team renda --from 2026-11-02 --to 2026-11-08
     """
+    from commands import answers
     from projections import queries
 
-    first, last = _date(date_from, "--from"), _date(date_to, "--to")
-    if last < first:
-        raise InputError(f"--to {date_to} is before --from {date_from}")
-    if opts.json and opts.as_recorded is None:  # the persisted model when current (issue 6), else the fold
-        from commands.read_models import turns_text
-
-        with opts.open_store() as store:
-            text = turns_text(store, opts.resolve_team(store), first, last)
-        if text is not None:
-            return click.echo(text)
-    from commands.history import day_start, state_at, team_zones
-
+    first, last = answers.period(date_from, date_to)
     with opts.open_store() as store:
-        team = opts.resolve_team(store)  # §10: --to's local date in the zone in force then
-        following = day_start(team_zones(store, team, opts.as_recorded), last + dt.timedelta(days=1))
-        state = state_at(store, team, following - dt.timedelta(microseconds=1), opts.as_recorded)
+        team = opts.resolve_team(store)
+        if opts.json:  # commands.answers: the same bytes as the web desk's API
+            return click.echo(answers.turns_json(store, team, first, last, opts.as_recorded))
+        state = answers.turns_state(store, team, last, opts.as_recorded)
     answer = queries.turns(state, first, last)
-    if opts.json:
-        return _emit_json(answer)
     table = _table(f"Turns and leads, {first} .. {last} (R-RT-7)", ["consultant", "channel", "turns", "leads"])
     for row in answer["rows"]:
         table.add_row(_name(state, row["consultant"]), row["channel"], str(row["turns"]), str(row["leads"]))
@@ -133,6 +128,8 @@ def sanctions_command(opts: StoreOptions) -> None:
     """
     from projections import queries
 
+    if opts.json:  # commands.answers: the same bytes as the web desk's API
+        return _json_answer(opts, "sanctions_json")
     state, answer = _ask(opts, queries.sanctions)
     if state is None:
         return
@@ -159,13 +156,13 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
     Example:
       ledger explain D3 --team renda --at 2026-11-03T16:00:00+08:00
     """
-    from commands import audit
+    from commands import answers
 
     with opts.open_store() as store:
         team = opts.resolve_team(store)
-        state, answer = audit.explain(store, team, lead, _moment(opts, store, team), opts.as_recorded)
-    if opts.json:
-        return _emit_json(answer)
+        state, answer = answers.explain(store, team, lead, opts.at, _now(), opts.as_recorded)
+    if opts.json:  # commands.answers: the same bytes as the web desk's API
+        return click.echo(answers.dumps(answer))
     console = _console()
     owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
     flag = "  [red]disputed[/red]" if answer.get("disputed") else ""
@@ -273,6 +270,8 @@ def disputes_command(opts: StoreOptions) -> None:
     """
     from projections import queries
 
+    if opts.json:  # commands.answers: the same bytes as the web desk's API
+        return _json_answer(opts, "disputes_json")
     state, answer = _ask(opts, queries.disputes)
     if state is None:
         return
@@ -299,18 +298,13 @@ def followups_command(owner: str | None, since: str | None, limit: int | None, o
       ledger followups --team renda --at 2026-11-04T09:00:00+08:00
       ledger followups --team renda --owner c2 --since 2026-11-01 --limit 0
     """
-    from projections import queries
+    from commands import answers
 
-    first = _date(since, "--since").isoformat() if since else None
-
-    def chosen(state):
-        rows = [r for r in queries.followups(state)["overdue"]
-                if (owner is None or r["owner"] == owner) and (first is None or r["due"][:10] >= first)]
-        return {"overdue": rows}
-
-    state, answer = _ask(opts, chosen, limit=limit)
-    if state is None:
-        return
+    if opts.json:  # commands.answers: the same bytes as the web desk's API
+        return _json_answer(opts, "followups_json", owner=owner, since=since, limit=limit)
+    if since:
+        answers.parse_date(since, "--since")
+    state, answer = _ask(opts, lambda folded: answers.followups(folded, owner, since))
     rows = answer["overdue"]
     shown = rows if limit == 0 else rows[: limit or FOLLOWUPS_SHOWN]
     table = _table("Overdue follow-ups", ["lead", "owner", "due", "rule"])
@@ -394,32 +388,15 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
       ledger commission --team jiuzhou --month 2026-11
       ledger commission --team jiuzhou --month 2026-11 --csv > 2026-11.csv
     """
-    from ledger.events import parse_month_text
-    from projections.commission import statement_rows, statements
+    from commands import answers
+    from projections.commission import statement_rows
 
-    try:
-        parse_month_text(month)
-    except ValueError as error:
-        raise InputError(f"--month: {error}") from None
-    first = _date(month + "-01", "--month")
-    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    if opts.json and len(month) == 7 and opts.as_recorded is None:  # the persisted model when current (issue 6), else the fold
-        from commands.read_models import commission_text
-
-        with opts.open_store() as store:
-            text = commission_text(store, opts.resolve_team(store), month)
-        if text is not None:
-            return click.echo(text)
-    from commands.history import month_start, state_at, team_zones
-
+    answers.check_month(month)
     with opts.open_store() as store:
-        team = opts.resolve_team(store)  # §10: the month local to the zone in force then
-        zones = team_zones(store, team, opts.as_recorded)
-        month_end = month_start(zones, following.year, following.month) - dt.timedelta(microseconds=1)
-        state = state_at(store, team, month_end, opts.as_recorded)
-    answer = statements(state.money, state.policies, state.tz, month)
-    if opts.json:
-        return _emit_json(answer)
+        team = opts.resolve_team(store)
+        if opts.json:  # commands.answers: the same bytes as the web desk's API
+            return click.echo(answers.commission_json(store, team, month, opts.as_recorded))
+        state, answer = answers.commission_answer(store, team, month, opts.as_recorded)
     if as_csv:
         import csv
         import io
