@@ -1,0 +1,216 @@
+"""The desk's pages (issue #13, phase 1): login, 轮值看板 the board, 查询 lookup by lead, 争议 the
+open disputes and a page per disputed lead with a supervisor's ruling form.
+
+Each page reads the team's state as the CLI's queries do (`commands.answers`: nearest checkpoint
+plus the events after it) at `?at=` or the default moment, and shows that moment. A ruling is
+recorded by `commands.record.rule`, the CLI's own path, with `by` = the logged-in user.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ledger.errors import LedgerError
+
+from .app import (
+    CSRF_COOKIE,
+    LANG_COOKIE,
+    MAY_RULE,
+    SESSION_AGE,
+    SESSION_COOKIE,
+    Desk,
+    Visit,
+    csrf_ok,
+    error_page,
+    now,
+    parse_at,
+    render,
+    set_cookie,
+    visit,
+)
+
+
+def _safe_next(target: str | None, team: str) -> str:
+    """Only a path of this site (never `//host` or a scheme) is followed after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return f"/{quote(team, safe='')}/board"
+
+
+def _with_lang(request: Request, response: Response) -> Response:
+    chosen = request.query_params.get("lang")
+    if chosen in ("zh", "en"):
+        set_cookie(response, LANG_COOKIE, chosen, max_age=365 * 86400)
+    return response
+
+
+async def home(request: Request) -> Response:
+    desk: Desk = request.app.state.desk
+
+    def work() -> Response:
+        visitor = visit(desk, request)
+        if visitor.user is None:
+            return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(f"/{quote(visitor.user.team, safe='')}/board", status_code=303)
+    return _with_lang(request, await desk.run(work))
+
+
+async def login_form(request: Request) -> Response:
+    desk: Desk = request.app.state.desk
+
+    def work() -> Response:
+        visitor = visit(desk, request)
+        return render(desk, visitor, "login.html", next=request.query_params.get("next", ""), message=None)
+    return _with_lang(request, await desk.run(work))
+
+
+async def login(request: Request) -> Response:
+    from ledger import accounts
+
+    desk: Desk = request.app.state.desk
+    form = await request.form()
+
+    def work() -> Response:
+        visitor = visit(desk, request)
+        if not csrf_ok(visitor, form):
+            return error_page(desk, visitor, 403, visitor.gettext("The form has expired; please try again."))
+        name, password = str(form.get("name") or ""), str(form.get("password") or "")
+        target = str(form.get("next") or "")
+        if accounts.throttled(desk.store, name):
+            return render(desk, visitor, "login.html", status=429, next=target, message=visitor.gettext(
+                "Too many failed logins for this name: wait 15 minutes, or ask a supervisor."))
+        user = accounts.authenticate(desk.store, name, password)
+        if user is None:
+            return render(desk, visitor, "login.html", status=401, next=target,
+                          message=visitor.gettext("Wrong name or password."))
+        sid, _ = accounts.open_session(desk.store, user.name)
+        response = RedirectResponse(_safe_next(target, user.team), status_code=303)
+        set_cookie(response, SESSION_COOKIE, desk.signer.sign(sid).decode(), max_age=SESSION_AGE)
+        response.delete_cookie(CSRF_COOKIE, path="/")
+        return response
+    return await desk.run(work)
+
+
+async def logout(request: Request) -> Response:
+    from itsdangerous import BadSignature
+
+    from ledger import accounts
+
+    desk: Desk = request.app.state.desk
+    form = await request.form()
+
+    def work() -> Response:
+        visitor = visit(desk, request)
+        if visitor.user is None or not csrf_ok(visitor, form):
+            return error_page(desk, visitor, 403, visitor.gettext("The form has expired; please try again."))
+        try:
+            accounts.close_session(desk.store, desk.signer.unsign(request.cookies[SESSION_COOKIE]).decode())
+        except (BadSignature, KeyError):
+            pass
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+    return await desk.run(work)
+
+
+# -- team pages: handler(desk, request, visitor, team, form), in the desk's lock ---------------
+
+
+def _moment(desk: Desk, request: Request, team: str):
+    from commands import answers
+
+    at = parse_at(desk, team, request.query_params.get("at"))
+    return at, answers.moment(desk.store, team, at, now())
+
+
+def _shown(state: Any, moment) -> str:
+    return moment.astimezone(state.tz).isoformat(timespec="seconds")
+
+
+def _names(state: Any) -> dict[str, str]:
+    return {cid: c.name for cid, c in state.consultants.items()}
+
+
+def board(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
+    from commands.history import state_at
+    from projections.board import board as make_board
+
+    at, moment = _moment(desk, request, team)
+    state = state_at(desk.store, team, moment)
+    return render(desk, visitor, "board.html", team=team, at=request.query_params.get("at", ""),
+                  live=at is None, moment=_shown(state, moment), board=make_board(state, moment))
+
+
+def lookup(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
+    from commands import answers
+
+    lead = (request.query_params.get("lead") or "").strip()
+    at, moment = _moment(desk, request, team)
+    found, state = None, None
+    if lead:
+        state, found = answers.explain(desk.store, team, lead, moment, now())
+    context = _explained(state, found) if found else {}
+    return render(desk, visitor, "lookup.html", team=team, at=request.query_params.get("at", ""),
+                  moment=_shown(state, moment) if state else moment.isoformat(timespec="seconds"),
+                  lead=lead, found=found, **context)
+
+
+def _explained(state: Any, answer: dict) -> dict:
+    """What the lookup and dispute pages show besides the answer: names and the rules cited."""
+    from ledger import rules
+
+    cited = {}
+    for rule_id in dict.fromkeys([answer.get("rule")] + [item.get("rule") for item in answer["timeline"]]):
+        if rule_id:
+            try:
+                cited[rule_id] = rules.rule(rule_id)
+            except LedgerError:  # an id the reference does not carry: shown bare
+                continue
+    return {"names": _names(state), "rules": cited}
+
+
+def disputes(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
+    from commands.history import state_at
+    from projections import queries
+
+    at, moment = _moment(desk, request, team)
+    state = state_at(desk.store, team, moment)
+    return render(desk, visitor, "disputes.html", team=team, at=request.query_params.get("at", ""),
+                  moment=_shown(state, moment), disputes=queries.disputes(state)["disputes"], names=_names(state))
+
+
+def dispute(desk: Desk, request: Request, visitor: Visit, team: str, form: Any, *, message: str | None = None,
+            status: int = 200) -> Response:
+    from commands import answers
+    from projections import queries
+
+    lead = request.path_params["lead"]
+    at, moment = _moment(desk, request, team)
+    state, answer = answers.explain(desk.store, team, lead, moment, now())
+    claims = [c for d in queries.disputes(state)["disputes"] if d["lead"] == lead for c in d["claims"]]
+    current = [c for c in sorted(state.consultants.values(), key=lambda c: (c.seat, c.id)) if c.left_at is None]
+    return render(desk, visitor, "dispute.html", status=status, team=team, at=request.query_params.get("at", ""),
+                  moment=_shown(state, moment), lead=lead, found=answer, claims=claims,
+                  may_rule=visitor.user.role in MAY_RULE, consultants=current, message=message,
+                  **_explained(state, answer))
+
+
+def ruling(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
+    """RulingMade (R-OW-0) by the logged-in supervisor, through the CLI's recording path."""
+    from commands import record as R
+    from ledger.errors import InputError
+
+    if visitor.user.role not in MAY_RULE:
+        return error_page(desk, visitor, 403, visitor.gettext("Only a supervisor may rule."))
+    lead = request.path_params["lead"]
+    owner, reason = str(form.get("owner") or "").strip(), str(form.get("reason") or "").strip()
+    try:
+        if not owner or not reason:
+            raise InputError(visitor.gettext("Choose the owner and give the reason."))
+        R.rule(desk.store, team, lead, owner, reason, by=visitor.user.name, at=None, now=now())
+    except InputError as error:
+        return dispute(desk, request, visitor, team, None, message=str(error), status=422)
+    return RedirectResponse(f"/{quote(team, safe='')}/disputes/{quote(lead, safe='')}?ruled=1", status_code=303)
