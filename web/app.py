@@ -203,7 +203,10 @@ def page(handler: Callable[..., Any], *, method: str = "GET") -> Callable[[Reque
                 return error_page(desk, visitor, 422, str(error))
             except LedgerError as error:
                 return error_page(desk, visitor, 500, str(error))
-        return await desk.run(work)
+        response = await desk.run(work)
+        if request.query_params.get("lang") in ("zh", "en"):  # the 中文/English switch is kept
+            set_cookie(response, LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400)
+        return response
     return endpoint
 
 

@@ -91,6 +91,9 @@ def test_a_visitor_is_sent_to_login_and_a_user_logs_in_to_a_chinese_board_with_s
     assert "轮值看板" in board.text and "2026-11-16T20:30:00+08:00" in board.text
     english = client.get(f"/{TEAM}/board", params={"at": BEFORE_RULING}, headers={"Accept-Language": "en-US,en"})
     assert "Rotation board" in english.text
+    assert "Rotation board" in client.get(f"/{TEAM}/board", params={"lang": "en"}).text
+    assert "Rotation board" in client.get(f"/{TEAM}/disputes").text  # the switch is kept in a cookie
+    assert "轮值看板" in client.get(f"/{TEAM}/board", params={"lang": "zh"}).text
 
 
 def test_a_post_without_the_csrf_token_is_refused(desk):
