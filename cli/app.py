@@ -4,11 +4,16 @@
 Errors of the ledger (`LedgerError`) are translated once, here: one message on standard error
 and the error's exit status (2 for user input, 1 otherwise). Heavy modules (the store, the
 event models, the rules) are imported inside the commands so that `ledger --help` is fast.
+
+Human output speaks the language `ledger.i18n.choose` picks (`--lang`, `LEDGER_LANG`, the
+locale; Chinese by default) through the web desk's catalog: `tr` for messages, `word` for values
+shown by their code (channels, presences, event types). `--json` never passes through either.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -20,6 +25,89 @@ from ledger.errors import InputError, LedgerError
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+LANG_KEY = "ledger.lang"
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction; translated later by `tr`."""
+    return message
+
+
+def language() -> str:
+    """The language of this command's human output: the group's `--lang`, else the environment."""
+    ctx = click.get_current_context(silent=True)
+    lang = ctx.meta.get(LANG_KEY) if ctx is not None else None
+    if lang is None:
+        from ledger.i18n import choose
+
+        lang = choose()
+    return lang
+
+
+def tr(message: str, **values: Any) -> str:
+    """`message` (an English message id, named placeholders `{lead}`) in the output language."""
+    from ledger.i18n import translations
+
+    text = translations(language()).gettext(message)
+    return text.format(**values) if values else text
+
+
+def word(code: str | None) -> str:
+    """A value shown by its code (`hotline`, `on_post`, `LeadArrived`) in the output language;
+    the code itself when the catalog has no word for it (ledger.vocabulary marks them)."""
+    if not code:
+        return code or ""
+    from ledger.i18n import translations
+
+    return translations(language()).gettext(code)
+
+
+# The fragments of the errors a receptionist meets most (unknown lead or consultant, did you
+# mean, a bad time), found in the English message wherever it was raised and said again in the
+# output language; the rest of a message stays as raised. Placeholders are the named groups.
+_ERROR_FRAGMENTS = [
+    (r"unknown lead (?P<lead>'[^']*')", N_("unknown lead {lead}")),
+    (r"\(not arrived by (?P<at>[^)]+)\)", N_("(not arrived by {at})")),
+    (r"lead (?P<lead>'[^']*') arrives at (?P<at>\S+), after this event's time (?P<time>\S+); "
+     r"expected a lead that had arrived by then",
+     N_("lead {lead} arrives at {at}, after this event's time {time}; expected a lead that had arrived by then")),
+    (r"; expected a lead that has arrived in the team", N_("; expected a lead that has arrived in the team")),
+    (r"unknown consultant (?P<ref>'[^']*')", N_("unknown consultant {ref}")),
+    (r"; did you mean (?P<choices>[^?]+)\?", N_("; did you mean {choices}?")),
+    (r" \(current: (?P<roster>.*)\)$", N_(" (current: {roster})")),
+    (r"; expected one of: (?P<roster>.*)$", N_("; expected one of: {roster}")),
+    (r"unknown team (?P<team>'[^']*'); the store holds: (?P<teams>.*)$",
+     N_("unknown team {team}; the store holds: {teams}")),
+    (r"--team is required: the store holds (?P<teams>.*)$", N_("--team is required: the store holds {teams}")),
+    (r"Invalid value for (?P<option>'[^']+'): ", N_("invalid value for {option}: ")),
+    (r"expected an ISO 8601 time with a UTC offset, like (?P<example>\S+), got (?P<value>'[^']*')",
+     N_("expected an ISO 8601 time with a UTC offset, like {example}, got {value}")),
+    (r"expected a real date and time \(ISO 8601\), got (?P<value>'[^']*')",
+     N_("expected a real date and time (ISO 8601), got {value}")),
+    (r"expected a UTC offset \(e\.g\. \+08:00\) in (?P<value>'[^']*')",
+     N_("expected a UTC offset (e.g. +08:00) in {value}")),
+    (r"expected a time from (?P<range>.+?), got (?P<value>'[^']*')", N_("expected a time from {range}, got {value}")),
+    (r"expected a date YYYY-MM-DD, got (?P<value>'[^']*')", N_("expected a date YYYY-MM-DD, got {value}")),
+    (r"expected a month YYYY-MM, got (?P<value>'[^']*')", N_("expected a month YYYY-MM, got {value}")),
+    (r" \(see '(?P<command>[^']+) -h'\)$", N_(" (see '{command} -h')")),
+]
+
+
+def localize_error(message: str) -> str:
+    """An error message in the output language: unchanged in English (the ids are the English)."""
+    if language() == "en":
+        return message
+    for pattern, msgid in _ERROR_FRAGMENTS:
+        def said(found: re.Match, msgid: str = msgid) -> str:
+            values = found.groupdict()
+            if "choices" in values:
+                values["choices"] = values["choices"].replace(" or ", tr(" or "))
+            return tr(msgid, **values)
+
+        message = re.sub(pattern, said, message, flags=re.MULTILINE)
+    return message
+
+
 class LedgerGroup(click.Group):
     """A click group that turns every `LedgerError` into a message and an exit status."""
 
@@ -27,7 +115,7 @@ class LedgerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LedgerError as error:
-            say(str(error))
+            say(localize_error(str(error)))
             ctx.exit(error.exit_code)
         except click.ClickException as error:  # a subcommand's usage error
             _usage(error)
@@ -51,7 +139,7 @@ def _usage(error: click.ClickException) -> None:
     other error, with click's exit status (2)."""
     where = error.ctx.command_path if isinstance(error, click.UsageError) and error.ctx else "ledger"
     hint = f" (see '{where} -h')" if isinstance(error, click.UsageError) else ""
-    say(" ".join(error.format_message().split()) + hint)
+    say(localize_error(" ".join(error.format_message().split()) + hint))
     raise click.exceptions.Exit(error.exit_code)
 
 
@@ -71,8 +159,17 @@ def say(message: str) -> None:
     click.echo("\n".join(line(text) for text in f"ledger: {message}".splitlines()), err=True)
 
 
+def _lang_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        ctx.meta[LANG_KEY] = value
+    return value
+
+
 @click.group(cls=LedgerGroup, context_settings=CONTEXT)
 @click.version_option(package_name="lead-ledger", prog_name="ledger")
+@click.option("--lang", type=click.Choice(["zh", "en"]), callback=_lang_option, is_eager=True, expose_value=False,
+              help="Language of the human output and errors (default: LEDGER_LANG, else English when "
+                   "LC_ALL/LC_MESSAGES/LANG starts with en, else Chinese). --json is the same in both.")
 def main() -> None:
     """Lead Ledger: an event-sourced ledger of sales leads.
 

@@ -5,12 +5,18 @@ from typing import Any
 
 import click
 
-from .app import StoreOptions, _console, _moment, main, store_options
+from .app import StoreOptions, _console, _moment, language, main, store_options, tr, word
 from .records import _STATUS_STYLE
 
+# English codes shortened to fit a column; the Chinese words are short already.
 _SHORT_CHANNEL = {"hq_referral": "hq_ref", "internal_referral": "int_ref", "conference": "conf",
                   "marketing": "mkt", "customer_referral": "cust_ref"}
 _SHORT_STATUS = {"busy_new": "busy+1", "suspended": "susp", "throttled": "thr", "held": "hold"}
+_SHORT_MODE = {"ranking": "rank", "weighted": "weight"}
+
+
+def _short(table: dict[str, str], code: str) -> str:
+    return table.get(code, code) if language() == "en" else word(code)
 
 
 def _cell(row: dict, mode: str, width: int = 1):
@@ -22,11 +28,11 @@ def _cell(row: dict, mode: str, width: int = 1):
         text.append(f"{row['rank']:>{width}}", style="dim")
         text.append(" ")
     if row["next"]:
-        text.append("NEXT", style="bold black on green")
+        text.append(tr("NEXT"), style="bold black on green")
     elif row["status"] == "eligible":
         text.append("✓", style="green")
     else:
-        text.append(_SHORT_STATUS.get(row["status"], row["status"]), style=_STATUS_STYLE.get(row["status"], ""))
+        text.append(_short(_SHORT_STATUS, row["status"]), style=_STATUS_STYLE.get(row["status"], ""))
     if row.get("bonus"):
         text.append("×2", style="bold magenta")
     if row["turns_today"] or row["leads_today"]:
@@ -38,8 +44,8 @@ def _render_board(data: dict) -> None:
     from rich.text import Text
 
     console = _console(soft_wrap=False)
-    window = data["window"].replace("_", " ")
-    console.print(Text.assemble((f"{data['team']}", "bold"), f"  {data['preset']}  {data['at']}  window: ",
+    window = data["window"].replace("_", " ") if language() == "en" else word(data["window"])
+    console.print(Text.assemble((f"{data['team']}", "bold"), f"  {data['preset']}  {data['at']}  " + tr("window:") + " ",
                                 (window, "bold cyan")))
     channels = [c for c in data["channels"] if c["queue"] == c["channel"]]
     console.print(_grid(data, channels))
@@ -60,12 +66,11 @@ def _grid(data: dict, channels: list[dict]):
     from rich.text import Text
 
     grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1))
-    grid.add_column("seat", justify="right", no_wrap=True, min_width=2)
-    grid.add_column("consultant", no_wrap=True, min_width=8)
-    grid.add_column("presence", no_wrap=True, min_width=7)
+    grid.add_column(tr("seat"), justify="right", no_wrap=True, min_width=2)
+    grid.add_column(tr("consultant"), no_wrap=True, min_width=8)
+    grid.add_column(tr("presence"), no_wrap=True, min_width=7)
     for c in channels:
-        mode = {"ranking": "rank", "weighted": "weight"}.get(c["mode"], c["mode"])
-        grid.add_column(f"{_SHORT_CHANNEL.get(c['channel'], c['channel'])}\n{mode}", no_wrap=True)
+        grid.add_column(f"{_short(_SHORT_CHANNEL, c['channel'])}\n{_short(_SHORT_MODE, c['mode'])}", no_wrap=True)
     cells: dict[str, dict[str, Any]] = {}
     for c in channels:
         for row in c["order"]:
@@ -75,24 +80,24 @@ def _grid(data: dict, channels: list[dict]):
             continue
         presence_style = "green" if person["presence"] == "on_post" else _STATUS_STYLE.get(person["presence"], "")
         grid.add_row(str(person["seat"]), f"{person['consultant']} {person['name']}",
-                     Text(person["presence"], style=presence_style),
+                     Text(word(person["presence"]), style=presence_style),
                      *[cells.get(person["consultant"], {}).get(c["channel"], Text("")) for c in channels])
     nexts, rules = [], []
     for c in channels:
-        who = c["next"] or ("deferred" if c["rule"] == "R-SH-5" else "nobody")
+        who = c["next"] or (tr("deferred") if c["rule"] == "R-SH-5" else tr("nobody"))
         nexts.append(Text(who, style="bold green" if c["next"] else "bold yellow"))
         rules.append(Text(c["rule"], style="cyan"))
     grid.add_section()
-    grid.add_row("", Text("next", style="bold"), "", *nexts)
-    grid.add_row("", Text("rule", style="bold"), "", *rules)
+    grid.add_row("", Text(tr("next"), style="bold"), "", *nexts)
+    grid.add_row("", Text(tr("rule"), style="bold"), "", *rules)
     return grid
 
 
 def _legend(data: dict) -> str:
     shared = [c["channel"] for c in data["channels"] if c["queue"] != c["channel"]]
-    legend = "▸ pointer  NEXT would receive  1 2 3 rank  ×2 bonus lead (R-RT-4)  t/l turns/leads today"
+    legend = tr("▸ pointer  NEXT would receive  1 2 3 rank  ×2 bonus lead (R-RT-4)  t/l turns/leads today")
     if shared:
-        legend += "  (" + ", ".join(f"{name} uses the walk_in queue" for name in shared) + ")"
+        legend += "  (" + ", ".join(tr("{channel} uses the walk_in queue", channel=word(name)) for name in shared) + ")"
     return legend
 
 
@@ -104,13 +109,13 @@ def _print_passed(console: Any, channels: list[dict]) -> None:
     for c in channels:
         for p in c["passed"]:
             label = f"{p['consultant']} {p.get('name') or ''}".strip()
-            where.setdefault((label, p["why"]), []).append(_SHORT_CHANNEL.get(c["channel"], c["channel"]))
+            where.setdefault((label, p["why"]), []).append(_short(_SHORT_CHANNEL, c["channel"]))
     grouped: dict[tuple[str, str], list[str]] = {}
-    for (label, reason), names in where.items():
-        scope = "every channel" if len(names) == len(channels) else ", ".join(names)
+    for (label, reason), names in where.items():  # the reason is the engine's sentence (not translated yet)
+        scope = tr("every channel") if len(names) == len(channels) else ", ".join(names)
         grouped.setdefault((reason, scope), []).append(label)
     if grouped:
-        console.print(Text("passed for the next lead", style="bold"))
+        console.print(Text(tr("passed for the next lead"), style="bold"))
         for (reason, scope), labels in grouped.items():
             console.print(Text.assemble("  ", (reason, "yellow"), f" [{scope}]: ", ", ".join(labels)))
 
@@ -121,15 +126,15 @@ def _holder(h: dict | None):
     if h is None:
         return Text("—", style="dim")
     return Text(f"{h['consultant']} {h['name']}", style="green" if h["on_post"] else "yellow") + (
-        Text("" if h["on_post"] else f" ({h['presence']})", style="yellow"))
+        Text("" if h["on_post"] else f" ({word(h['presence'])})", style="yellow"))
 
 
 def _shifts_line(shifts: dict):
     """Today's early, late and overtime shift holders."""
     from rich.text import Text
 
-    line = Text.assemble(("shifts ", "bold"), f"{shifts['date']}  early ", _holder(shifts["early"]), "  late ",
-                         _holder(shifts["late"]), "  overtime ")
+    line = Text.assemble((tr("shifts") + " ", "bold"), f"{shifts['date']}  {word('early')} ", _holder(shifts["early"]),
+                         f"  {word('late')} ", _holder(shifts["late"]), f"  {word('overtime')} ")
     if shifts["overtime"]:
         for n, h in enumerate(shifts["overtime"]):
             line += Text(", " if n else "") + _holder(h)
@@ -141,11 +146,11 @@ def _shifts_line(shifts: dict):
 def _deferred_table(deferred: list[dict]):
     from rich.table import Table
 
-    table = Table(title="deferred leads (R-SH-5)", title_justify="left", box=None, header_style="bold")
-    for column in ("lead", "channel", "arrived", "phone", "allocated at"):
+    table = Table(title=tr("deferred leads (R-SH-5)"), title_justify="left", box=None, header_style="bold")
+    for column in (tr("lead"), tr("channel"), tr("arrived"), tr("phone"), tr("allocated at")):
         table.add_column(column, no_wrap=True)
     for d in deferred:
-        table.add_row(d["lead"], d["channel"], d["arrived"], d["phone"] or "-", d["allocate_at"])
+        table.add_row(d["lead"], word(d["channel"]), d["arrived"], d["phone"] or "-", d["allocate_at"])
     return table
 
 
@@ -155,20 +160,20 @@ def _print_overdue(console: Any, data: dict) -> None:
     from rich.text import Text
 
     shown, total = data["overdue"], data["overdue_total"]
-    table = Table(title=f"overdue follow-ups ({total})", title_justify="left", box=None,
+    table = Table(title=tr("overdue follow-ups ({total})", total=total), title_justify="left", box=None,
                   header_style="bold")
-    for column in ("lead", "owner", "channel", "phone", "due", "rule"):
+    for column in (tr("lead"), tr("owner"), tr("channel"), tr("phone"), tr("due"), tr("rule")):
         table.add_column(column, no_wrap=True)
     for o in shown:
-        table.add_row(o["lead"], f"{o['owner']} {o['name'] or ''}", o["channel"], o["phone"] or "-", o["due"],
+        table.add_row(o["lead"], f"{o['owner']} {o['name'] or ''}", word(o["channel"]), o["phone"] or "-", o["due"],
                       Text(o["rule"], style="red"))
     console.print(table)
     if total > len(shown):
-        console.print(f"… {total - len(shown)} more (ledger followups)", style="dim")
+        console.print(tr("… {more} more (ledger followups)", more=total - len(shown)), style="dim")
     counts = data["overdue_by_consultant"]
     if len(counts) > 1:
-        console.print("per consultant: " + ", ".join(
-            f"{c['consultant']} {c['name'] or ''} {c['count']}".replace("  ", " ") for c in counts), style="dim")
+        console.print(tr("per consultant: {counts}", counts=", ".join(
+            f"{c['consultant']} {c['name'] or ''} {c['count']}".replace("  ", " ") for c in counts)), style="dim")
 
 
 @main.command("board")

@@ -18,8 +18,11 @@ from .app import (
     _now,
     _table,
     _team_state,
+    language,
     main,
     store_options,
+    tr,
+    word,
 )
 
 FOLLOWUPS_SHOWN = 50  # rows a person reads on a terminal; the rest is counted
@@ -55,11 +58,12 @@ def owner_command(lead: str, opts: StoreOptions) -> None:
     state, answer = _ask(opts, queries.owner, lead)
     if state is None:
         return
-    flag = "  [red]disputed (R-OW-7)[/red]" if answer["disputed"] else ""
-    owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
-    _console().print(f"{lead}: {owner} by {answer['rule']}{flag}")
+    flag = "  [red]" + tr("disputed") + " (R-OW-7)[/red]" if answer["disputed"] else ""
+    owner = _name(state, answer["owner"]) if answer["owner"] else tr("nobody yet")
+    _console().print(tr("{lead}: {owner} by {rule}", lead=lead, owner=owner, rule=answer["rule"]) + flag)
     for claim in answer.get("claims", []):
-        _console().print(f"  claim by {_name(state, claim['consultant'])} at {claim['at']}: {claim['reason']}")
+        _console().print("  " + tr("claim by {consultant} at {at}: {reason}", consultant=_name(state, claim["consultant"]),
+                                   at=claim["at"], reason=claim["reason"]))
 
 
 @main.command("next")
@@ -83,11 +87,17 @@ def next_command(channel: str, opts: StoreOptions) -> None:
     answer = queries.next_owner(state, channel, moment)
     if opts.json:
         return _emit_json(answer)
-    who = _name(state, answer["next"]) if answer["next"] else "nobody: the lead would be deferred"
+    who = _name(state, answer["next"]) if answer["next"] else tr("nobody: the lead would be deferred")
     console = _console()
-    console.print(f"{channel} at {answer['at']}: {who} ({answer['rule']})")
+    console.print(tr("{channel} at {at}: {who} ({rule})", channel=word(channel), at=answer["at"], who=who,
+                     rule=answer["rule"]))
     for candidate in answer.get("candidates", []):
-        console.print(f"  {_name(state, candidate['consultant'])}: {candidate['outcome']} {candidate['why'] or ''}")
+        console.print(_candidate(state, candidate))
+
+
+def _candidate(state, candidate: dict) -> str:
+    """A candidate a decision considered: `  王芳 (c1): passed <why>` (the why is the engine's)."""
+    return f"  {_name(state, candidate['consultant'])}: {word(candidate['outcome'])} {candidate['why'] or ''}"
 
 
 @main.command("turns")
@@ -111,9 +121,10 @@ def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
             return click.echo(answers.turns_json(store, team, first, last, opts.as_recorded))
         state = answers.turns_state(store, team, last, opts.as_recorded)
     answer = queries.turns(state, first, last)
-    table = _table(f"Turns and leads, {first} .. {last} (R-RT-7)", ["consultant", "channel", "turns", "leads"])
+    table = _table(tr("Turns and leads, {first} .. {last} (R-RT-7)", first=first, last=last),
+                   [tr("consultant"), tr("channel"), tr("turns"), tr("leads")])
     for row in answer["rows"]:
-        table.add_row(_name(state, row["consultant"]), row["channel"], str(row["turns"]), str(row["leads"]))
+        table.add_row(_name(state, row["consultant"]), word(row["channel"]), str(row["turns"]), str(row["leads"]))
     _console().print(table)
 
 
@@ -133,15 +144,16 @@ def sanctions_command(opts: StoreOptions) -> None:
     state, answer = _ask(opts, queries.sanctions)
     if state is None:
         return
-    table = _table("Sanctions in force", ["id", "consultant", "kind", "channels", "rule", "from", "until", "reason"])
+    table = _table(tr("Sanctions in force"), [tr("id"), tr("consultant"), tr("kind"), tr("channels"), tr("rule"),
+                                              tr("from"), tr("until"), tr("reason")])
     for row in answer["sanctions"]:
-        kind = row["kind"]
-        if kind == "throttle":
-            kind = f"throttle {row.get('take')} of {row.get('of')}"
-        elif kind == "skip":
-            kind = f"skip ({row.get('turns_left')} left)"
-        table.add_row(row["penalty"], _name(state, row["consultant"]), kind, ",".join(row["channels"]), row["rule"],
-                      row["from"] or "-", row["until"] or "-", row.get("reason") or "")
+        kind = word(row["kind"])
+        if row["kind"] == "throttle":
+            kind = tr("throttle {take} of {of}", take=row.get("take"), of=row.get("of"))
+        elif row["kind"] == "skip":
+            kind = tr("skip ({left} left)", left=row.get("turns_left"))
+        table.add_row(row["penalty"], _name(state, row["consultant"]), kind, ",".join(map(word, row["channels"])),
+                      row["rule"], row["from"] or "-", row["until"] or "-", row.get("reason") or "")
     _console().print(table)
 
 
@@ -164,42 +176,49 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
     if opts.json:  # commands.answers: the same bytes as the web desk's API
         return click.echo(answers.dumps(answer))
     console = _console()
-    owner = _name(state, answer["owner"]) if answer["owner"] else "nobody yet"
-    flag = "  [red]disputed[/red]" if answer.get("disputed") else ""
-    console.print(f"[bold]{lead}[/bold]: owned by {owner} by {answer['rule']}{flag}")
-    table = _table("Timeline", ["at", "event", "what happened", "owner", "rule", "rests on"])
+    owner = _name(state, answer["owner"]) if answer["owner"] else tr("nobody yet")
+    flag = "  [red]" + tr("disputed") + "[/red]" if answer.get("disputed") else ""
+    bold = f"[bold]{lead}[/bold]"
+    console.print(tr("{lead}: owned by {owner} by {rule}", lead=bold, owner=owner, rule=answer["rule"]) + flag)
+    table = _table(tr("Timeline"), [tr("at"), tr("event"), tr("what happened"), tr("owner"), tr("rule"),
+                                    tr("rests on")])
     for item in answer["timeline"]:
-        what = item["summary"]
+        what = item["summary"]  # the engine's sentence, as in --json (issue #14: not translated yet)
         for candidate in item.get("candidates") or []:
-            what += f"\n  {_name(state, candidate['consultant'])}: {candidate['outcome']} {candidate['why'] or ''}"
+            what += "\n" + _candidate(state, candidate)
         if item.get("recorded_late"):
-            what += "\n  [yellow]recorded late (R-T-5)[/yellow]"
+            what += "\n  [yellow]" + tr("recorded late (R-T-5)") + "[/yellow]"
         for change in item.get("changed_by") or []:
-            what += (f"\n  [yellow]changed by #{change['seq']} (at {change['at']}, "
-                     f"recorded {change['recorded']}; R-CO-4)[/yellow]")
+            what += "\n  [yellow]" + tr("changed by #{seq} (at {at}, recorded {recorded}; R-CO-4)", **change) + "[/yellow]"
         if item.get("voided"):
-            void = item["voided"]
-            what += (f"\n  [red]voided by #{void['seq']} ({void['by'] or '-'}, recorded {void['recorded']}): "
-                     f"{void['reason']}[/red]")
+            what += "\n  [red]" + _voided(item["voided"]) + "[/red]"
         rests = ", ".join(f"#{seq}" for seq in item.get("rests_on") or [])
-        table.add_row(item["at"], item["type"], what, _name(state, item["owner"]), item["rule"] or "", rests)
+        table.add_row(item["at"], word(item["type"]), what, _name(state, item["owner"]), item["rule"] or "", rests)
     console.print(table)
     _print_rules(console, [item["rule"] for item in answer["timeline"]] + [answer["rule"]])
 
 
+def _voided(void: dict) -> str:
+    return tr("voided by #{seq} ({by}, recorded {recorded}): {reason}", seq=void["seq"], by=void["by"] or "-",
+              recorded=void["recorded"], reason=void["reason"])
+
+
 def _print_rules(console, cited: list) -> None:
-    """The titles of the rules an answer cites (`ledger rules ID` prints the whole rule)."""
+    """The titles of the rules an answer cites (`ledger rules ID` prints the whole rule): in
+    Chinese, or in both languages in English (as the rules reference is bilingual)."""
     from ledger import rules
 
     shown = []
+    english = language() == "en"
     for rule_id in dict.fromkeys(r for r in cited if r):
         try:
             found = rules.rule(rule_id)
         except LedgerError:
             continue
-        shown.append(f"{found.id} {found.title['zh']} {found.title['en']}")
+        shown.append(f"{found.id} {found.title['zh']}" + (f" {found.title['en']}" if english else ""))
     if shown:
-        console.print("规则 rules (ledger rules ID): " + "; ".join(shown))
+        console.print(("规则 rules (ledger rules ID): " if english else tr("rules (ledger rules ID): "))
+                      + "; ".join(shown))
 
 
 @main.command("find")
@@ -223,10 +242,11 @@ def find_command(phone: str, opts: StoreOptions) -> None:
     if opts.json:
         return _emit_json(answer)
     if not answer["leads"]:
-        return _console().print(f"{answer['phone']}: no customer with this number")
-    flag = "  [red]disputed[/red]" if answer["disputed"] else ""
-    _console().print(f"{answer['phone']}: leads {', '.join(answer['leads'])}; owner "
-                     f"{_name(state, answer['owner']) if answer['owner'] else 'nobody yet'} by {answer['rule']}{flag}")
+        return _console().print(tr("{phone}: no customer with this number", phone=answer["phone"]))
+    flag = "  [red]" + tr("disputed") + "[/red]" if answer["disputed"] else ""
+    owner = _name(state, answer["owner"]) if answer["owner"] else tr("nobody yet")
+    _console().print(tr("{phone}: leads {leads}; owner {owner} by {rule}", phone=answer["phone"],
+                        leads=", ".join(answer["leads"]), owner=owner, rule=answer["rule"]) + flag)
 
 
 @main.command("event")
@@ -248,15 +268,15 @@ def event_command(ref: str, opts: StoreOptions) -> None:
         return _emit_json(answer)
     console = _console()
     data = answer["event"]
-    console.print(f"[bold]#{answer['seq']}[/bold] {data['type']} at {data['at']}, recorded {answer['recorded']}"
-                  + (f", id {answer['id']}" if answer["id"] else ""))
-    for key, value in data.items():
+    seq = f"[bold]#{answer['seq']}[/bold]"
+    console.print(tr("{seq} {type} at {at}, recorded {recorded}", seq=seq, type=word(data["type"]), at=data["at"],
+                     recorded=answer["recorded"])
+                  + (tr(", id {id}", id=answer["id"]) if answer["id"] else ""))
+    for key, value in data.items():  # the event file's keys and values, as stored
         if key not in ("type", "team", "at", "id"):
             console.print(f"  {key}: {value}")
     if answer["voided"]:
-        void = answer["voided"]
-        console.print(f"  [red]voided by #{void['seq']} ({void['by'] or '-'}, recorded {void['recorded']}): "
-                      f"{void['reason']}[/red]")
+        console.print("  [red]" + _voided(answer["voided"]) + "[/red]")
 
 
 @main.command("disputes")
@@ -275,7 +295,7 @@ def disputes_command(opts: StoreOptions) -> None:
     state, answer = _ask(opts, queries.disputes)
     if state is None:
         return
-    table = _table("Disputes", ["lead", "derived owner", "claimed by", "at", "reason"])
+    table = _table(tr("Disputes"), [tr("lead"), tr("derived owner"), tr("claimed by"), tr("at"), tr("reason")])
     for item in answer["disputes"]:
         for claim in item["claims"]:
             table.add_row(item["lead"], _name(state, item["owner"]), _name(state, claim["consultant"]),
@@ -307,20 +327,20 @@ def followups_command(owner: str | None, since: str | None, limit: int | None, o
     state, answer = _ask(opts, lambda folded: answers.followups(folded, owner, since))
     rows = answer["overdue"]
     shown = rows if limit == 0 else rows[: limit or FOLLOWUPS_SHOWN]
-    table = _table("Overdue follow-ups", ["lead", "owner", "due", "rule"])
+    table = _table(tr("Overdue follow-ups"), [tr("lead"), tr("owner"), tr("due"), tr("rule")])
     for item in shown:
         table.add_row(item["lead"], _name(state, item["owner"]), item["due"], item.get("rule") or "")
     console = _console()
     console.print(table)
     if len(shown) < len(rows):
-        console.print(f"{len(shown)} of {len(rows)} shown, the most overdue first: --limit 0 shows all, "
-                      "--owner one consultant's, --json the whole answer.")
+        console.print(tr("{shown} of {total} shown, the most overdue first: --limit 0 shows all, "
+                         "--owner one consultant's, --json the whole answer.", shown=len(shown), total=len(rows)))
     counts: dict = {}
     for item in rows:
         counts[item["owner"]] = counts.get(item["owner"], 0) + 1
     if len(counts) > 1:
-        console.print("Overdue per consultant: " + ", ".join(
-            f"{_name(state, cid)} {n}" for cid, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or ""))))
+        console.print(tr("Overdue per consultant: {counts}", counts=", ".join(
+            f"{_name(state, cid)} {n}" for cid, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or "")))))
 
 
 @main.command("rules")
@@ -409,15 +429,15 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
     console = _console()
     for statement in answer["statements"]:
         table = _table(f"{_name(state, statement['consultant'])} — {month}: {statement['total']}",
-                       ["rule", "contract", "basis", "rate", "amount"])
+                       [tr("rule"), tr("contract"), tr("basis"), tr("rate"), tr("amount")])
         for line in statement["lines"]:
             table.add_row(line["rule"], line.get("contract") or line.get("lead") or line.get("reason") or "",
                           str(line.get("basis") or ""), str(line.get("rate") or ""), line["amount"])
         console.print(table)
         tier = statement.get("tier")
         if tier:
-            console.print(f"  tier: {tier}")
+            console.print("  " + tr("tier: {tier}", tier=tier))
     for reward in answer.get("customer_rewards", []):
-        console.print(f"customer reward: {reward}")
+        console.print(tr("customer reward: {reward}", reward=reward))
 
 

@@ -1,4 +1,4 @@
-"""The translation catalogs shared by the web desk and, later, the command line (issues #13, #14).
+"""The translation catalogs shared by the web desk and the command line (issues #13, #14).
 
 Message ids are English; `ledger/locale/zh/LC_MESSAGES/ledger.po` holds the Chinese, compiled by
 Babel into the `ledger.mo` beside it (`pybabel compile -d ledger/locale -D ledger`), which is
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import gettext
+import os
 from pathlib import Path
+from typing import Mapping
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "ledger"
@@ -40,3 +42,19 @@ def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
         if lang in LANGUAGES and quality > 0 and (best is None or (-quality, position) < best[:2]):
             best = (-quality, position, lang)
     return best[2] if best else default
+
+
+def choose(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The command line's language: `explicit` (`--lang`), else `LEDGER_LANG`, else the locale
+    (the first set of `LC_ALL`, `LC_MESSAGES`, `LANG`) when it starts with `en`; Chinese otherwise,
+    a locale that says nothing (`C`, `POSIX`, unset) included."""
+    if explicit in LANGUAGES:
+        return explicit
+    env = os.environ if environ is None else environ
+    chosen = env.get("LEDGER_LANG", "").strip().lower()[:2]
+    if chosen in LANGUAGES:
+        return chosen
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return "en" if env[name].lower().startswith("en") else DEFAULT
+    return DEFAULT

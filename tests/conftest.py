@@ -21,6 +21,14 @@ _databases = itertools.count(1)
 _free_databases: list[str] = []
 
 
+@pytest.fixture(autouse=True)
+def english_unless_asked(monkeypatch):
+    """The tests written before issue #14 read the English human output: the command line is
+    Chinese unless `LEDGER_LANG`/`--lang`/the locale says otherwise, so pin English here (the
+    tests of the language itself, tests/e2e/test_cli_language.py, set what they need)."""
+    monkeypatch.setenv("LEDGER_LANG", "en")
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     if not os.path.exists(os.path.join(pg.PG_BIN, "pg_ctl")):

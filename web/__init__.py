@@ -2,6 +2,6 @@
 it imports `commands` and `projections` as the CLI does, and nothing imports it.
 
 `app` (the Starlette application, sessions, CSRF, language), `pages` (the HTML pages),
-`api` (the JSON API), `vocabulary` (message ids the templates translate by value);
+`api` (the JSON API); the values it translates by code are marked in `ledger.vocabulary`;
 `templates/` and `static/` are package data.
 """

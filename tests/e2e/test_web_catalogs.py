@@ -1,5 +1,6 @@
 """The translation catalogs (issue #13, shared with #14): every message the desk's templates and
-code mark is translated in the Chinese catalog, and the committed `.mo` is the `.po` compiled."""
+code, the command line (`tr`, `N_` in cli/) and the shared vocabulary mark is translated in the
+Chinese catalog, and the committed `.mo` is the `.po` compiled."""
 from __future__ import annotations
 
 import io
@@ -17,11 +18,17 @@ MO = PO.with_suffix(".mo")
 
 
 def _marked() -> set[str]:
-    methods = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
+    methods = [("web/**.py", "python"), ("web/templates/**.html", "jinja2"), ("cli/**.py", "python"),
+               ("ledger/vocabulary.py", "python")]
     options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    keywords = {"_": None, "N_": None, "gettext": None}
+    keywords = {"_": None, "N_": None, "gettext": None, "tr": None}
     return {message for _, _, message, _, _ in extract_from_dir(str(ROOT), methods, options_map=options,
                                                                 keywords=keywords) if message}
+
+
+def test_the_command_line_and_the_vocabulary_are_extracted_too():
+    marked = _marked()
+    assert {"Timeline", "rests on", "unknown lead {lead}", "hotline", "LeadArrived"} <= marked
 
 
 def test_every_marked_message_has_a_chinese_translation():
@@ -46,3 +53,14 @@ def test_the_language_is_chinese_unless_the_browser_prefers_english():
     assert i18n.negotiate("fr, zh-CN;q=0.8, en;q=0.5") == "zh"
     assert i18n.negotiate("de") == "zh"
     assert i18n.translations("zh").gettext("Rotation board") == "轮值看板"
+
+
+def test_every_translation_keeps_the_named_placeholders_of_its_message():
+    import string
+
+    def names(text: str) -> set[str]:
+        return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+    with PO.open("rb") as f:
+        wrong = [m.id for m in read_po(f) if m.id and m.string and names(m.id) != names(m.string)]
+    assert not wrong, f"a Chinese message names other placeholders than its id: {wrong}"

@@ -1,5 +1,6 @@
-"""Message ids the templates translate by value (`{{ _(c.channel) }}`): channels, modes, windows,
-presences, statuses, roles, sanction kinds, event types. Marked here so that extraction finds
+"""Message ids translated by value, by the web desk's templates (`{{ _(c.channel) }}`) and the
+command line's human output (`cli.app.word`): channels, modes, windows, presences, statuses,
+roles, sanction kinds, event types, candidates' outcomes. Marked here so that extraction finds
 them; their translations are in the catalogs (`ledger/locale`), not in this file."""
 from __future__ import annotations
 
@@ -24,5 +25,9 @@ WORDS = [
     N_("CustomersUnlinked"), N_("ContractSigned"), N_("PaymentReceived"), N_("ContractRefunded"),
     N_("ContractCancelled"), N_("GradeProposed"), N_("GradeConfirmed"), N_("InvitationRecorded"),
     N_("VisitRecorded"), N_("LoanDisbursed"), N_("CustomerErased"), N_("EntryVoided"), N_("Reassigned"),
-    N_("Deferred"),
+    N_("Deferred"), N_("PolicyAdopted"), N_("ConsultantJoined"), N_("ConsultantLeft"), N_("SeatsSwapped"),
+    N_("ShiftAssigned"), N_("PresenceChanged"), N_("PenaltyImposed"), N_("PenaltyLifted"),
+    N_("ComplaintVerified"), N_("TargetSet"), N_("ListSwapped"), N_("DeferredAllocated"),
+    # shifts, and what a candidate's turn came to
+    N_("overtime"), N_("holder"), N_("passed normally"), N_("lapsed"), N_("received"), N_("scored"),
 ]
