@@ -8,7 +8,8 @@ the CSV payroll export.
 Only events with `at` before the end of the month count (R-CM-6), so calling this with facts
 folded further than the month's end gives the same answer. A month's bounds are local to the
 zone in force (§10: a later adoption's `timezone` from its own time on, read off the policy
-timeline; `projections.calendar.month_start`).
+timeline; `projections.calendar.month_start`). A month reads only the contracts it needs, found
+by the index the fold keeps (`projections.facts.MoneyIndex`), in one batch.
 
 Shape of the answer::
 
@@ -91,8 +92,8 @@ Decisions (where the rulebook leaves room):
 """
 from __future__ import annotations
 
-import bisect
 import datetime as dt
+import functools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -105,7 +106,7 @@ from ledger.phone import identity, mask
 from ledger.policy import Policy, TierRates
 
 from .calendar import month_containing, month_start, next_month, zone_at, zones_of
-from .facts import ContractFacts, MoneyFacts, Movement, ReferralSource
+from .facts import ContractFacts, MoneyFacts, MoneyIndex, Movement
 
 FEN = Decimal("0.01")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -130,8 +131,8 @@ def statements(money: MoneyFacts, policies: list[tuple[dt.datetime, Policy]], tz
 
 def statements_of_months(money: MoneyFacts, policies: list[tuple[dt.datetime, Policy]], tz: dt.tzinfo,
                          months: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """`statements` of each month, sharing the work the months have in common (the indexes of
-    the facts, each month's R-CM-1 tiers that later R-CM-2 clawbacks read, the referral chain)."""
+    """`statements` of each month, sharing the work the months have in common (each month's
+    R-CM-1 tiers that later R-CM-2 clawbacks read)."""
     calc = _Calculator(money, policies, tz)
     return {month: _statements(calc, month) for month in months}
 
@@ -281,27 +282,36 @@ class _Calculator:
         # §10: months are local to the zone in force (a later adoption's zone from its time on)
         self.zones = zones_of(self.policies)
         self._tiered: dict[str, _TieredMonth] = {}
-        self.contracts = sorted(money.contracts.values(), key=lambda c: (c.signed_at, c.seq))
-        self._by_party: dict[tuple[str, str], list[ContractFacts]] | None = None
-        self._signed_at = [c.signed_at for c in self.contracts]
-        # every movement as (at, index of its contract in self.contracts), in time order: the
-        # contracts that moved in a month are found without scanning every contract
-        self._moved = sorted((m.at, index) for index, c in enumerate(self.contracts) for m in c.movements)
-        self._moved_at = [at for at, _ in self._moved]
+        # the contracts and movements in time order and the referral chain, kept by the fold:
+        # a month reads only the contracts it needs (facts built by hand are indexed here)
+        index = money.index
+        self.index = index if index is not None and index.covers(money) else MoneyIndex.of(money)
         self._movements: dict[str, list[Movement]] = {}
-        self._referral_chain: list[tuple[ReferralSource, ContractFacts, Policy]] | None = None
+        self._moved: dict[tuple[dt.datetime, dt.datetime], list[ContractFacts]] = {}
 
     # -- indexes (the same answers as scanning every contract, in the same order)
 
+    def _open(self, keys: Iterable[str], values: dict | None = None) -> dict:
+        """{key: value} of the contracts (or `values`) named, read in one batch without changing
+        the state (`LazyDict.peek_many`: a restored checkpoint's values come in one fetch)."""
+        values = self.money.contracts if values is None else values
+        peek = getattr(values, "peek_many", None)
+        return peek(keys) if peek is not None else {key: values[key] for key in keys}
+
+    def _contracts(self, keys: list[str]) -> list[ContractFacts]:
+        found = self._open(keys)
+        return [found[key] for key in keys]
+
     def signed_between(self, start: dt.datetime, end: dt.datetime) -> list[ContractFacts]:
         """The contracts signed in [start, end), in signing order."""
-        return self.contracts[bisect.bisect_left(self._signed_at, start):bisect.bisect_left(self._signed_at, end)]
+        return self._contracts(self.index.signed_between(start, end))
 
     def moved_between(self, start: dt.datetime, end: dt.datetime) -> list[ContractFacts]:
-        """The contracts with a movement in [start, end), in signing order."""
-        found = {index for _, index in self._moved[bisect.bisect_left(self._moved_at, start):
-                                                   bisect.bisect_left(self._moved_at, end)]}
-        return [self.contracts[index] for index in sorted(found)]
+        """The contracts with a movement in [start, end), in signing order (kept for the month's rules)."""
+        found = self._moved.get((start, end))
+        if found is None:
+            found = self._moved[(start, end)] = self._contracts(self.index.moved_between(start, end))
+        return found
 
     def ordered(self, contract: ContractFacts) -> list[Movement]:
         """The contract's movements in (at, seq) order (computed once per contract)."""
@@ -375,11 +385,14 @@ class _Calculator:
                 tiers[consultant] = _Tier(consultant)
             return tiers[consultant]
 
+        signed_sums: dict[str, Decimal] = {}  # exact: amounts have two places, shares one
         for contract in signed:
             for credit in contract.credits:
                 t = tier(credit.consultant)
-                t.signed += Fraction(contract.amount) * Fraction(credit.share)
+                signed_sums[credit.consultant] = signed_sums.get(credit.consultant, Decimal(0)) + contract.amount * credit.share
                 t.rests_on.add(contract.seq)
+        for consultant, total in signed_sums.items():
+            tiers[consultant].signed = Fraction(total)
         for contract in self.moved_between(start, end):
             if contract.signed_at >= end:
                 continue
@@ -403,8 +416,10 @@ class _Calculator:
         lines: list[_Line] = []
         earned: dict[tuple[str, int], _Line] = {}
         filled: dict[str, Fraction] = {}
-        for contract in signed:
-            policy = self.policy_at(contract.signed_at)
+        policies = [self.policy_at(contract.signed_at) for contract in signed]
+        if not any(policy is not None and policy.commission == "tiered" for policy in policies):
+            return lines, earned
+        for contract, policy in zip(signed, policies):
             for index, credit in enumerate(contract.credits):
                 t = tiers[credit.consultant]
                 share = Fraction(credit.share)
@@ -438,6 +453,9 @@ class _Calculator:
             in_month = [m for m in reversing if m.at >= start]
             if not in_month:
                 continue
+            policy = self.policy_at(contract.signed_at)
+            if policy is None or policy.commission != "tiered":
+                continue  # R-CM-2 reverses R-CM-1 earnings only, made under a tiered policy at signing
             signing = self.tiered(self.month_of(contract.signed_at))
             before = _reversed_fraction(contract, [m for m in reversing if m.at < start])
             after = _reversed_fraction(contract, reversing)
@@ -479,41 +497,44 @@ class _Calculator:
             signing = self.policy_at(contract.signed_at)
             if signing is None or signing.commission != "revenue_percent":
                 continue  # one scheme per contract: the one in force at its signing
-            revenue = Fraction(0)
-            by_rate: dict[Fraction, Fraction] = {}  # rate -> the month's revenue at it, first met first
+            # sums of amounts (two places, below 10^15) are exact in Decimal; lines are exact Fractions
+            revenue = Decimal(0)
+            by_rate: dict[Decimal, Decimal] = {}  # rate -> the month's revenue at it, first met first
             seqs: set[int] = set()
             first: Movement | None = None
-            net = Fraction(0)  # revenue received so far, for a cancellation to give back
+            net = Decimal(0)  # revenue received so far, for a cancellation to give back
             for movement in self.ordered(contract):
                 if movement.at >= end:
                     break
                 if movement.kind == PAYMENT:
-                    value = Fraction(movement.amount)
+                    value = movement.amount
                 elif movement.kind == REFUND:
-                    value = -Fraction(movement.amount)
+                    value = -movement.amount
                 elif movement.kind == CANCELLATION:
-                    value = -max(net, Fraction(0))
+                    value = -max(net, Decimal(0))
                 else:
                     continue
                 net += value
                 if movement.at >= start and (value or movement.kind != CANCELLATION):
                     revenue += value
                     # R-CM-3: each payment or refund at the rate in force at its own time (§10)
-                    rate = Fraction((self.policy_at(movement.at) or signing).commission_rate)
-                    by_rate[rate] = by_rate.get(rate, Fraction(0)) + value
+                    rate = (self.policy_at(movement.at) or signing).commission_rate
+                    by_rate[rate] = by_rate.get(rate, Decimal(0)) + value
                     seqs.add(movement.seq)
                     first = first or movement
             if first is None:
                 continue
+            at_rates = [(Fraction(basis), Fraction(rate)) for rate, basis in by_rate.items()]
+            whole = Fraction(revenue)
             for index, credit in enumerate(contract.credits):
                 share = Fraction(credit.share)
-                parts = [(basis * share, rate) for rate, basis in by_rate.items()]
+                parts = at_rates if share == 1 else [(basis * share, rate) for basis, rate in at_rates]
                 out.append(_Line(
-                    payee=credit.consultant, rule="R-CM-3", amount=_fen(sum((b * r for b, r in parts), Fraction(0))),
+                    payee=credit.consultant, rule="R-CM-3", amount=_fen(_sum_of_products(parts)),
                     key=(first.at, first.seq, index), contract=contract.contract, lead=contract.lead,
                     reason="revenue in the month (payments − refunds)",
-                    basis=revenue * share, rate=parts[0][1] if len(parts) == 1 else None, share=share,
-                    rests_on={contract.seq} | seqs, parts=parts,
+                    basis=whole if share == 1 else whole * share, rate=parts[0][1] if len(parts) == 1 else None,
+                    share=share, rests_on={contract.seq} | seqs, parts=parts,
                 ))
         return out
 
@@ -580,55 +601,20 @@ class _Calculator:
 
     # -- R-CM-4 customer reward (双双有礼)
 
-    def _contracts_of(self, lead: str, customer: str | None) -> list[ContractFacts]:
-        """The contracts signed on `lead` or by `customer`, in signing order (indexed once)."""
-        if self._by_party is None:
-            self._by_party = {}
-            for contract in self.contracts:
-                self._by_party.setdefault(("lead", contract.lead), []).append(contract)
-                if contract.customer is not None:
-                    self._by_party.setdefault(("customer", contract.customer), []).append(contract)
-        found = list(self._by_party.get(("lead", lead), ()))
-        if customer is not None:
-            found += [c for c in self._by_party.get(("customer", customer), ()) if c not in found]
-        return sorted(found, key=lambda c: (c.signed_at, c.seq)) if customer is not None else found
-
-    def _referrals(self) -> list[tuple[ReferralSource, ContractFacts, Policy]]:
-        """Each referred customer's earliest referral source with the contract that earns its
-        reward and the policy that promised it, in source order (the same for every month: a
-        month only cuts the chain at its end)."""
-        if self._referral_chain is not None:
-            return self._referral_chain
-        chain: list[tuple[ReferralSource, ContractFacts, Policy]] = []
-        seen_customers: set[str] = set()
-        used_contracts: set[str] = set()
-        sources = sorted(self.money.referral_sources.values(), key=lambda s: (s.at, s.seq))
-        for source in sources:
-            customer = source.customer
-            referred = customer if customer is not None else f"lead:{source.lead}"
-            if referred in seen_customers:
-                continue
-            seen_customers.add(referred)
-            candidates = self._contracts_of(source.lead, customer)
-            contract = next((
-                c for c in candidates
-                if not c.deposit and c.signed_at >= source.at and c.contract not in used_contracts
-            ), None)
-            if contract is None:
-                continue
-            used_contracts.add(contract.contract)
+    def _referral_rewards(self, start: dt.datetime, end: dt.datetime) -> list[_Line]:
+        # the chain's pairs (MoneyIndex) that can fall due in the month: signed before its end and
+        # at most the longest referral period (and two days for zones and clamping) before its start
+        longest = max((policy.referral_reward_months for _, policy in self.policies), default=0)
+        pairs = self.index.referrals_signed_between(start - dt.timedelta(days=31 * longest + 2), end)
+        contracts = self._open(contract for _, _, contract, _ in pairs)
+        sources = self._open((lead for _, _, _, lead in pairs), self.money.referral_sources)
+        chain = sorted(((sources[lead], contracts[contract]) for _, _, contract, lead in pairs),
+                       key=lambda pair: (pair[0].at, pair[0].seq))  # lines in source order
+        out: list[_Line] = []
+        for source, contract in chain:
             policy = self.policy_at(contract.signed_at)
             if policy is None or policy.commission != "bonuses":
-                continue
-            chain.append((source, contract, policy))
-        self._referral_chain = chain
-        return chain
-
-    def _referral_rewards(self, start: dt.datetime, end: dt.datetime) -> list[_Line]:
-        out: list[_Line] = []
-        for source, contract, policy in self._referrals():
-            if source.at >= end:
-                break
+                continue  # the promise is the policy's at the signing
             due = _add_months(self.local(contract.signed_at), policy.referral_reward_months)
             if not start <= due < end:
                 continue
@@ -675,6 +661,13 @@ def _tier_parts(t: _Tier, basis: Fraction, before: Fraction,
 
 def _ordered(movements: Iterable[Movement]) -> list[Movement]:
     return sorted(movements, key=lambda m: (m.at, m.seq))
+
+
+def _sum_of_products(parts: list[tuple[Fraction, Fraction]]) -> Fraction:
+    total = parts[0][0] * parts[0][1]
+    for basis, rate in parts[1:]:
+        total += basis * rate
+    return total
 
 
 def _is_new(contract: ContractFacts) -> bool:
@@ -741,18 +734,24 @@ def _fen(value: Fraction | Decimal) -> Decimal:
 
 
 def _money(value: Decimal | Fraction) -> str:
-    value = _fen(value)
+    if type(value) is not Decimal or value.as_tuple().exponent != -2:  # else already to the fen
+        value = _fen(value)
     return "0.00" if value == 0 else f"{value:.2f}"
 
 
 def _money_exact(value: Fraction) -> str:
     """Two decimals when exact to the fen, otherwise every digit (half of an odd fen)."""
-    return _money(value) if _fen(value) == value else _decimal(value)
+    value = value if type(value) is Fraction else Fraction(value)
+    if 100 % value.denominator:  # not a whole number of fen
+        return _decimal(value)
+    rounded = _fen(value)
+    return "0.00" if rounded == 0 else f"{rounded:.2f}"
 
 
+@functools.lru_cache(maxsize=1024)  # a month's lines share a handful of rates
 def _decimal(value: Fraction) -> str:
     """An exact decimal string of a terminating fraction (no exponent, no trailing zeros), else p/q."""
-    value = Fraction(value)
+    value = value if type(value) is Fraction else Fraction(value)
     den, digits = value.denominator, 0
     while den % 10 == 0 or den % 2 == 0 or den % 5 == 0:
         den //= 10 if den % 10 == 0 else (2 if den % 2 == 0 else 5)
@@ -765,7 +764,7 @@ def _decimal(value: Fraction) -> str:
 
 
 def _ratio(value: Fraction) -> str:
-    value = Fraction(value)
+    value = value if type(value) is Fraction else Fraction(value)
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 

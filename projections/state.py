@@ -22,7 +22,7 @@ from ledger import events as E
 from ledger.policy import Policy, build_policy
 
 from .calendar import Calendar
-from .facts import MoneyFacts
+from .facts import MoneyFacts, MoneyIndex
 from .lazy import LazyDict, open_timeline
 
 ZERO = Decimal("0")
@@ -218,7 +218,7 @@ class TeamState:
         self.policy_seq: int | None = None
         self.cal = Calendar(self.policy)
         # A command reads a handful of a year's contracts: each is unpickled on first read.
-        self.money = MoneyFacts(contracts=LazyDict(), referral_sources=LazyDict())
+        self.money = MoneyFacts(contracts=LazyDict(), referral_sources=LazyDict(), index=MoneyIndex())
         self._records: list = []  # Recorded folded so far, in key order (see `records`)
         self._packed: list = []  # older records in their JSON form (checkpoints stay light)
         self.seen: set[int] = set()

@@ -33,10 +33,11 @@ def on_contract(state: TeamState, rec) -> None:
         credits = (Credit(owner, HALF, "R-OW-2a"), Credit(cust.split_with, HALF, "R-OW-2a"))
     else:
         credits = (Credit(owner, ONE, cust.rule or "R-RT-2"),)
-    state.money.contracts[ev.contract] = ContractFacts(
+    facts = state.money.contracts[ev.contract] = ContractFacts(
         contract=ev.contract, lead=ev.lead, customer=cust.id, amount=ev.amount, signed_at=ev.at, seq=rec.seq,
         kind=ev.kind.value if ev.kind else None, deposit=bool(ev.deposit), credits=credits,
     )
+    state.money.index.add_contract(facts)
     state.contracts[ev.contract] = ContractState(owner)
     cust.contracts.append(ev.contract)
     key = state.cal.window_key(state.cal.local(ev.at))
@@ -60,7 +61,9 @@ def on_movement(state: TeamState, rec) -> None:
     if facts is None:
         return
     amount = getattr(ev, "amount", ZERO)
-    facts.movements.append(Movement(ev.type, ev.at, rec.seq, amount))
+    movement = Movement(ev.type, ev.at, rec.seq, amount)
+    facts.movements.append(movement)
+    state.money.index.add_movement(movement, facts.contract)
     k = state.contracts[ev.contract]
     sign = 0
     if isinstance(ev, E.PaymentReceived):

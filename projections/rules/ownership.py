@@ -290,7 +290,8 @@ def on_lead(state: TeamState, rec) -> None:
     ask = Ask(state, cust, lead, at, local, ARRIVAL, named=named, taken_by=ev.taken_by, maker=ev.maker, by=ev.by)
     if channel == "customer_referral" and ev.referrer_phone:
         ask.referrer = _referrer(ask, ev.referrer_phone, rests)
-        state.money.referral_sources[ev.lead] = ReferralSource(ev.lead, ev.referrer_phone, at, rec.seq)
+        source = state.money.referral_sources[ev.lead] = ReferralSource(ev.lead, ev.referrer_phone, at, rec.seq)
+        state.money.index.add_source(source)
     _apply_arrival(ask, decide(ask), rests, rec)
 
 
