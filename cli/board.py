@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from .app import StoreOptions, _console, _moment, language, main, store_options, tr, word
+from .app import StoreOptions, _console, _now, language, main, store_options, tr, word
 from .records import _STATUS_STYLE
 
 # English codes shortened to fit a column; the Chinese words are short already.
@@ -189,18 +189,13 @@ def board_command(opts: StoreOptions) -> None:
       ledger board
       ledger board --at 2026-11-02T09:30:00+08:00 --json
     """
-    from commands.history import state_at
-    from projections.board import board
+    from commands import answers
 
     with opts.open_store() as store:
         team = opts.resolve_team(store)
-        at = _moment(opts, store, team)
-        data = board(state_at(store, team, at, opts.as_recorded), at)
-    if opts.json:
-        import json
-
-        click.echo(json.dumps(data, ensure_ascii=False))
-    else:
-        _render_board(data)
+        if opts.json:  # commands.answers: the same bytes as the web desk's API
+            return click.echo(answers.board_json(store, team, opts.at, _now(), opts.as_recorded))
+        data = answers.board_answer(store, team, opts.at, _now(), opts.as_recorded)
+    _render_board(data)
 
 

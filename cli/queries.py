@@ -17,7 +17,6 @@ from .app import (
     _name,
     _now,
     _table,
-    _team_state,
     language,
     main,
     store_options,
@@ -78,15 +77,13 @@ def next_command(channel: str, opts: StoreOptions) -> None:
     Example:
       ledger next hotline --team renda --at 2026-11-09T13:00:00+08:00
     """
-    from projections import queries
+    from commands import answers
 
     with opts.open_store() as store:
         team = opts.resolve_team(store)
-        moment = _moment(opts, store, team)
-    _, state = _team_state(opts, moment)
-    answer = queries.next_owner(state, channel, moment)
-    if opts.json:
-        return _emit_json(answer)
+        if opts.json:  # commands.answers: the same bytes as the web desk's API
+            return click.echo(answers.next_json(store, team, channel, opts.at, _now(), opts.as_recorded))
+        state, answer = answers.next_answer(store, team, channel, opts.at, _now(), opts.as_recorded)
     who = _name(state, answer["next"]) if answer["next"] else tr("nobody: the lead would be deferred")
     console = _console()
     console.print(tr("{channel} at {at}: {who} ({rule})", channel=word(channel), at=answer["at"], who=who,
@@ -234,13 +231,13 @@ def find_command(phone: str, opts: StoreOptions) -> None:
     Example:
       ledger find --phone 13800000001 --team renda
     """
-    from commands import audit
+    from commands import answers, audit
 
     with opts.open_store() as store:
         team = opts.resolve_team(store)
+        if opts.json:  # commands.answers: the same bytes as the web desk's API
+            return click.echo(answers.find_json(store, team, phone, opts.at, _now(), opts.as_recorded))
         state, answer = audit.find(store, team, phone, _moment(opts, store, team), opts.as_recorded)
-    if opts.json:
-        return _emit_json(answer)
     if not answer["leads"]:
         return _console().print(tr("{phone}: no customer with this number", phone=answer["phone"]))
     flag = "  [red]" + tr("disputed") + "[/red]" if answer["disputed"] else ""
@@ -260,12 +257,13 @@ def event_command(ref: str, opts: StoreOptions) -> None:
     Example:
       ledger event '#12' --team renda
     """
-    from commands import audit
+    from commands import answers, audit
 
     with opts.open_store() as store:
-        answer = audit.event(store, opts.resolve_team(store), ref)
-    if opts.json:
-        return _emit_json(answer)
+        team = opts.resolve_team(store)
+        if opts.json:  # commands.answers: the same bytes as the web desk's API
+            return click.echo(answers.event_json(store, team, ref))
+        answer = audit.event(store, team, ref)
     console = _console()
     data = answer["event"]
     seq = f"[bold]#{answer['seq']}[/bold]"
@@ -409,23 +407,17 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
       ledger commission --team jiuzhou --month 2026-11 --csv > 2026-11.csv
     """
     from commands import answers
-    from projections.commission import statement_rows
 
     answers.check_month(month)
     with opts.open_store() as store:
         team = opts.resolve_team(store)
         if opts.json:  # commands.answers: the same bytes as the web desk's API
             return click.echo(answers.commission_json(store, team, month, opts.as_recorded))
+        if as_csv:  # commands.answers: the same bytes as the web desk's download
+            sys.stdout.buffer.write(answers.commission_csv(store, team, month, opts.as_recorded))
+            sys.stdout.buffer.flush()
+            return
         state, answer = answers.commission_answer(store, team, month, opts.as_recorded)
-    if as_csv:
-        import csv
-        import io
-
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows(statement_rows(answer))
-        sys.stdout.buffer.write(("\ufeff" + buffer.getvalue()).encode("utf-8"))
-        sys.stdout.buffer.flush()
-        return
     console = _console()
     for statement in answer["statements"]:
         table = _table(f"{_name(state, statement['consultant'])} — {month}: {statement['total']}",

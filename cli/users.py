@@ -50,20 +50,22 @@ def _store(db: str | None):
 @click.argument("name")
 @click.option("--team", required=True, metavar="TEAM", help="The team the user works in (and may see).")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="What the user may do.")
+@click.option("--consultant", metavar="C", help="For a consultant: their consultant id (their own customers on the desk).")
 @db_option
-def user_add(name: str, team: str, role: str, db: str | None) -> None:
+def user_add(name: str, team: str, role: str, consultant: str | None, db: str | None) -> None:
     """Add a user NAME of --team with --role; the password is asked (or read from stdin).
 
     \b
     Example:
       ledger user add 主任 --team renda --role supervisor
+      ledger user add li_na --team renda --role consultant --consultant c2
     """
     from ledger import accounts
 
     accounts.check_name(name)
     password = _password(name)
     with _store(db) as store:
-        user = accounts.add_user(store, name, team, role, password)
+        user = accounts.add_user(store, name, team, role, password, consultant)
     click.echo(f"added {user.name} ({user.role}, team {user.team})", err=True)
 
 

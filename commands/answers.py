@@ -157,3 +157,58 @@ def commission_json(store: Store, team: str, month: str, as_recorded: dt.datetim
         if text is not None:
             return text
     return dumps(commission_answer(store, team, month, as_recorded)[1])
+
+
+def next_answer(store: Store, team: str, channel: str, at: dt.datetime | None, now: dt.datetime,
+                as_recorded: dt.datetime | None = None) -> tuple[Any, dict]:
+    """(state, `next CHANNEL`'s answer): who would own a new lead of CHANNEL arriving at the moment."""
+    from ledger import events as E
+    from projections import queries
+
+    if channel not in E.Channel.__members__:
+        raise InputError(f"channel: expected one of {', '.join(E.Channel.__members__)}, got {channel[:40]!r}")
+    when = moment(store, team, at, now, as_recorded)
+    folded = history.state_at(store, team, when, as_recorded)
+    return folded, queries.next_owner(folded, channel, when)
+
+
+def next_json(store: Store, team: str, channel: str, at: dt.datetime | None, now: dt.datetime,
+              as_recorded: dt.datetime | None = None) -> str:
+    return dumps(next_answer(store, team, channel, at, now, as_recorded)[1])
+
+
+def find_json(store: Store, team: str, phone: str, at: dt.datetime | None, now: dt.datetime,
+              as_recorded: dt.datetime | None = None) -> str:
+    return dumps(audit.find(store, team, phone, moment(store, team, at, now, as_recorded), as_recorded)[1])
+
+
+def event_json(store: Store, team: str, ref: str) -> str:
+    return dumps(audit.event(store, team, ref))
+
+
+def board_answer(store: Store, team: str, at: dt.datetime | None, now: dt.datetime,
+                 as_recorded: dt.datetime | None = None) -> dict:
+    from projections.board import board
+
+    when = moment(store, team, at, now, as_recorded)
+    return board(history.state_at(store, team, when, as_recorded), when)
+
+
+def board_json(store: Store, team: str, at: dt.datetime | None, now: dt.datetime,
+               as_recorded: dt.datetime | None = None) -> str:
+    return dumps(board_answer(store, team, at, now, as_recorded))
+
+
+def commission_csv(store: Store, team: str, month: str, as_recorded: dt.datetime | None = None) -> bytes:
+    """`commission --csv`: the month's statements for payroll spreadsheets, UTF-8 with a BOM and
+    CRLF lines (`projections.commission.statement_rows`), shared by the CLI and the desk's download."""
+    import csv
+    import io
+
+    from projections.commission import statement_rows
+
+    check_month(month)
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(statement_rows(commission_answer(store, team, month,
+                                                                                         as_recorded)[1]))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

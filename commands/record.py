@@ -98,11 +98,12 @@ def void(store: Store, team: str, ref: str, reason: str, by: str | None = None, 
 
 
 def followup(store: Store, team: str, lead: str, by: str, *, inbound: bool = False, note: str | None = None,
-             **kw: Any) -> Outcome:
-    """FollowUpLogged (R-FU-1; an inbound contact is R-OW-3b evidence)."""
+             recorder: str | None = None, **kw: Any) -> Outcome:
+    """FollowUpLogged (R-FU-1; an inbound contact is R-OW-3b evidence). `by` is the consultant
+    (the CLI's --by); `recorder`, when given, is who entered it (the event's `by`: the desk's user)."""
     def build(ctx: Context) -> dict:
         return {"type": "FollowUpLogged", "lead": ctx.lead(lead), "consultant": ctx.consultant(by, "--by"),
-                "direction": "inbound" if inbound else "outbound", "note": note}
+                "direction": "inbound" if inbound else "outbound", "note": note, "by": recorder}
 
     def answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded]) -> dict:
         data = _event_answer(ctx, state, stored)
@@ -193,10 +194,11 @@ def lift(store: Store, team: str, penalty: str, by: str | None = None, **kw: Any
     return _simple(store, team, build, **kw)
 
 
-def presence(store: Store, team: str, consultant: str, state_name: str, **kw: Any) -> Outcome:
+def presence(store: Store, team: str, consultant: str, state_name: str, by: str | None = None, **kw: Any) -> Outcome:
     """PresenceChanged (R-PR-1)."""
     return _simple(store, team, lambda ctx: {
         "type": "PresenceChanged", "consultant": ctx.consultant(consultant, current=True), "presence": state_name,
+        "by": by,
     }, **kw)
 
 

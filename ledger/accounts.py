@@ -5,6 +5,8 @@ cookie-signing secret, in the store's own database and apart from the events.
     ledger_tokens    sha256 of the token -> name, created_us      (the token itself is never kept)
     ledger_logins    (name, at_us, ok): attempts, for throttling (R: 5 failures in 15 minutes)
     ledger_sessions  sha256 of the session id -> name, csrf, created_us, seen_us
+    ledger_user_consultants  name -> consultant: the consultant id a `consultant` user is (their
+                     own customers and follow-ups on the desk)
     ledger_meta      'web_secret': the key that signs session cookies, made on first use
 
 Every statement is written with `?` placeholders and passed through the recorder (`%s` on
@@ -42,7 +44,11 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS ledger_logins_by_name ON ledger_logins (name, at_us)",
     "CREATE TABLE IF NOT EXISTS ledger_sessions (digest TEXT PRIMARY KEY, name TEXT NOT NULL, "
     "csrf TEXT NOT NULL, created_us BIGINT NOT NULL, seen_us BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ledger_user_consultants (name TEXT PRIMARY KEY, consultant TEXT NOT NULL)",
 ]
+_LAST_TABLE = "ledger_user_consultants"  # the newest: a store made before it gets it on first use
+_USER_COLUMNS = ("SELECT u.name, u.team, u.role, u.disabled, u.created_us, c.consultant FROM ledger_users u "
+                 "LEFT JOIN ledger_user_consultants c ON c.name = u.name")
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,11 @@ class User:
     role: str
     disabled: bool
     created: dt.datetime
+    consultant: str | None = None  # the consultant id a `consultant` user is, when given
 
     def to_json_dict(self) -> dict:
         return {"name": self.name, "team": self.team, "role": self.role, "disabled": self.disabled,
-                "created": self.created.isoformat(timespec="seconds")}
+                "created": self.created.isoformat(timespec="seconds"), "consultant": self.consultant}
 
 
 @dataclass(frozen=True)
@@ -78,12 +85,12 @@ def ensure_tables(store: Store) -> None:
         return
     with store._cursor(commit=True) as cur:
         if store.url.kind == "postgresql":
-            cur.execute("SELECT to_regclass('ledger_sessions') IS NULL")
+            cur.execute(f"SELECT to_regclass('{_LAST_TABLE}') IS NULL")
             missing = bool(cur.fetchone()[0])
             if missing:
                 cur.execute("SELECT pg_advisory_xact_lock(7251003)")
         else:
-            cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_sessions'")
+            cur.execute(f"SELECT name FROM sqlite_master WHERE name = '{_LAST_TABLE}'")
             missing = cur.fetchone() is None
         if missing:
             for statement in _TABLES:
@@ -139,16 +146,19 @@ def _hasher():
 
 
 def _user(row: tuple) -> User:
-    name, team, role, disabled, created_us = row
-    return User(name, team, role, bool(disabled), from_micros(created_us))
+    name, team, role, disabled, created_us, consultant = row
+    return User(name, team, role, bool(disabled), from_micros(created_us), consultant)
 
 
-def add_user(store: Store, name: str, team: str, role: str, password: str) -> User:
+def add_user(store: Store, name: str, team: str, role: str, password: str, consultant: str | None = None) -> User:
     check_name(name)
     if not TEAM.fullmatch(team or ""):
         raise InputError(f"--team: expected a team id ([A-Za-z0-9_.-], 1 to 64), got {team[:40]!r}")
     if role not in ROLES:
         raise InputError(f"--role: expected one of {', '.join(ROLES)}, got {role[:40]!r}")
+    if consultant is not None and (role != "consultant" or not TEAM.fullmatch(consultant)):
+        raise InputError(f"--consultant: expected a consultant id ([A-Za-z0-9_.-]) for a consultant user, got "
+                         f"{consultant[:40]!r} for role {role}")
     check_password(password, name)
     if get_user(store, name) is not None:
         raise InputError(f"user {name!r} exists already; `ledger user passwd {name}` changes the password")
@@ -160,20 +170,21 @@ def add_user(store: Store, name: str, team: str, role: str, password: str) -> Us
               "VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING")
     if _execute(store, insert, (name, team, role, digest, to_micros(created))) != 1:
         raise InputError(f"user {name!r} exists already")
-    return User(name, team, role, False, created)
+    if consultant is not None:
+        _execute(store, "INSERT INTO ledger_user_consultants (name, consultant) VALUES (?, ?)", (name, consultant))
+    return User(name, team, role, False, created, consultant)
 
 
 def get_user(store: Store, name: str) -> User | None:
-    rows = _rows(store, "SELECT name, team, role, disabled, created_us FROM ledger_users WHERE name = ?", (name,))
+    rows = _rows(store, _USER_COLUMNS + " WHERE u.name = ?", (name,))
     return _user(rows[0]) if rows else None
 
 
 def users(store: Store, team: str | None = None) -> list[User]:
     if team is None:
-        rows = _rows(store, "SELECT name, team, role, disabled, created_us FROM ledger_users ORDER BY team, name")
+        rows = _rows(store, _USER_COLUMNS + " ORDER BY u.team, u.name")
     else:
-        rows = _rows(store, "SELECT name, team, role, disabled, created_us FROM ledger_users WHERE team = ? "
-                            "ORDER BY name", (team,))
+        rows = _rows(store, _USER_COLUMNS + " WHERE u.team = ? ORDER BY u.name", (team,))
     return [_user(row) for row in rows]
 
 
