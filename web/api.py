@@ -1,5 +1,7 @@
 """The desk's JSON API (issue #13): `GET /api/{team}/{query}` answers exactly the bytes of the
-CLI's `--json` (both call `commands.answers`), `POST /api/{team}/events` records one INTERCHANGE
+CLI's `--json` (both call `commands.answers`): owner/{lead}, explain/{lead}, next/{channel},
+turns, sanctions, find?phone=, event/{ref} (`#N` as %23N, or an event id), disputes, followups,
+board, commission, `POST /api/{team}/events` records one INTERCHANGE
 event line through `ledger import`'s own path (`commands.importing.import_file`).
 
 Authentication: `Authorization: Bearer <token>` (`ledger user token NAME`); the token's user sees
@@ -123,6 +125,33 @@ def commission(desk: Desk, request: Request, user: Any, team: str, body: bytes) 
     return _answer(answers.commission_json(desk.store, team, _required(request, "month"), as_recorded))
 
 
+def next_owner(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
+    from commands import answers
+
+    at, as_recorded = _params(desk, request, team)
+    return _answer(answers.next_json(desk.store, team, request.path_params["channel"], at, now(), as_recorded))
+
+
+def find(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
+    from commands import answers
+
+    at, as_recorded = _params(desk, request, team)
+    return _answer(answers.find_json(desk.store, team, _required(request, "phone"), at, now(), as_recorded))
+
+
+def event(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
+    from commands import answers
+
+    return _answer(answers.event_json(desk.store, team, request.path_params["ref"]))
+
+
+def board(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
+    from commands import answers
+
+    at, as_recorded = _params(desk, request, team)
+    return _answer(answers.board_json(desk.store, team, at, now(), as_recorded))
+
+
 def _with_by(line: str, name: str) -> str:
     """The line with `by` = the token's user: added when absent; another `by` is refused. A line
     that is not a JSON object is passed on as it is, for the import to say what is wrong."""
@@ -174,13 +203,17 @@ def record_event(desk: Desk, request: Request, user: Any, team: str, body: bytes
 
 def not_found(request: Request) -> Response:
     return _error(404, f"unknown query {request.path_params.get('query', '')[:40]!r}; expected one of "
-                       "owner, explain, turns, sanctions, disputes, followups, commission")
+                       "owner, explain, next, turns, sanctions, find, event, disputes, followups, board, commission")
 
 
 def routes() -> list[Route]:
     return [
         Route("/api/{team}/owner/{lead}", endpoint(_lead_query("owner"))),
         Route("/api/{team}/explain/{lead}", endpoint(_lead_query("explain"))),
+        Route("/api/{team}/next/{channel}", endpoint(next_owner)),
+        Route("/api/{team}/find", endpoint(find)),
+        Route("/api/{team}/event/{ref}", endpoint(event)),
+        Route("/api/{team}/board", endpoint(board)),
         Route("/api/{team}/turns", endpoint(turns)),
         Route("/api/{team}/sanctions", endpoint(_team_query("sanctions"))),
         Route("/api/{team}/disputes", endpoint(_team_query("disputes"))),

@@ -36,8 +36,11 @@ SESSION_COOKIE = "ledger_session"
 CSRF_COOKIE = "ledger_csrf"
 LANG_COOKIE = "ledger_lang"
 SESSION_AGE = 12 * 3600
-# What each role may do beyond reading its team's pages.
-MAY_RULE = {"supervisor"}
+# What each role may do beyond reading its team's pages (a viewer records nothing).
+MAY_RULE = {"supervisor"}  # rulings, penalties and their lifting
+MAY_RECEIVE = {"supervisor", "reception"}  # arrivals and presence at the front desk
+MAY_FOLLOW = {"supervisor", "reception", "consultant"}  # follow-ups (a consultant: their own customers)
+MAY_PAYROLL = {"supervisor", "viewer"}  # every statement and the CSV (a consultant: their own statement)
 
 
 def now() -> dt.datetime:
@@ -214,7 +217,7 @@ def create_app(url: str | None = None) -> Starlette:
     """The desk on the store at `url` (None: `LEDGER_DB`, else the default store)."""
     import os
 
-    from . import api, pages
+    from . import api, forms, pages, reports
 
     desk = Desk(url if url is not None else os.environ.get("LEDGER_DB"))
     routes = [
@@ -225,7 +228,20 @@ def create_app(url: str | None = None) -> Starlette:
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
         *api.routes(),
         Route("/{team}/board", page(pages.board)),
+        Route("/{team}/board/head", page(reports.board_head)),
         Route("/{team}/lookup", page(pages.lookup)),
+        Route("/{team}/lookup/phone", page(reports.find_phone, method="POST"), methods=["POST"]),
+        Route("/{team}/customers", page(reports.customers)),
+        Route("/{team}/followups", page(reports.followups)),
+        Route("/{team}/sanctions", page(reports.sanctions)),
+        Route("/{team}/sanctions/impose", page(forms.impose, method="POST"), methods=["POST"]),
+        Route("/{team}/sanctions/lift", page(forms.lift, method="POST"), methods=["POST"]),
+        Route("/{team}/commission", page(reports.commission)),
+        Route("/{team}/commission.csv", page(reports.commission_csv)),
+        Route("/{team}/desk", page(forms.front_desk)),
+        Route("/{team}/desk/arrival", page(forms.arrival, method="POST"), methods=["POST"]),
+        Route("/{team}/desk/followup", page(forms.followup, method="POST"), methods=["POST"]),
+        Route("/{team}/desk/presence", page(forms.presence, method="POST"), methods=["POST"]),
         Route("/{team}/disputes", page(pages.disputes)),
         Route("/{team}/disputes/{lead}", page(pages.dispute)),
         Route("/{team}/disputes/{lead}/ruling", page(pages.ruling, method="POST"), methods=["POST"]),

@@ -141,7 +141,8 @@ def board(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) ->
     at, moment = _moment(desk, request, team)
     state = state_at(desk.store, team, moment)
     return render(desk, visitor, "board.html", team=team, at=request.query_params.get("at", ""),
-                  live=at is None, moment=_shown(state, moment), board=make_board(state, moment))
+                  live=at is None, moment=_shown(state, moment), board=make_board(state, moment),
+                  head=desk.store.head(team))
 
 
 def lookup(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:

@@ -5,74 +5,25 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
+from desk_server import LEDGER, PASSWORD, ROOT, ledger, login, serving
+from desk_server import csrf as _csrf
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "fixtures" / "demo-campus-month.jsonl"
-LEDGER = [sys.executable, "-m", "cli"]
 TEAM, LEAD = "renda", "L1116-X2"
 BEFORE_RULING = "2026-11-16T20:30:00+08:00"
-PASSWORD = "a long passphrase"
 SUPERVISOR, CONSULTANT, OUTSIDER, CRM = "wang_zhuren", "li_na", "other_boss", "crm"
-
-
-def ledger(db: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*LEDGER, *args, "--db", db], input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, check=False)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("desk")
-    db = f"sqlite:///{folder / 'desk.db'}"
-    assert ledger(db, "import", str(DEMO)).returncode == 0
-    for name, team, role in [(SUPERVISOR, TEAM, "supervisor"), (CONSULTANT, TEAM, "consultant"),
-                             (OUTSIDER, "jiuzhou", "supervisor"), (CRM, TEAM, "viewer"), ("front1", TEAM, "reception")]:
-        added = ledger(db, "user", "add", name, "--team", team, "--role", role, stdin=PASSWORD + "\n")
-        assert added.returncode == 0, added.stderr
-    token = ledger(db, "user", "token", CRM).stdout.strip()
-    front_token = ledger(db, "user", "token", "front1").stdout.strip()
-    port = _free_port()
-    server = subprocess.Popen([*LEDGER, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/login", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail(server.stdout.read().decode())
-    yield {"db": db, "base": base, "token": token, "front_token": front_token}
-    server.terminate()
-    server.wait(10)
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
-def login(desk, name: str, password: str = PASSWORD) -> httpx.Client:
-    client = httpx.Client(base_url=desk["base"], follow_redirects=False, timeout=30)
-    token = _csrf(client.get("/login").text)
-    response = client.post("/login", data={"csrf": token, "name": name, "password": password})
-    assert response.status_code == 303, response.text
-    return client
+    users = [(SUPERVISOR, TEAM, "supervisor"), (CONSULTANT, TEAM, "consultant"), (OUTSIDER, "jiuzhou", "supervisor"),
+             (CRM, TEAM, "viewer"), ("front1", TEAM, "reception")]
+    with serving(tmp_path_factory.mktemp("desk"), users) as served:
+        yield {"db": served["db"], "base": served["base"], "token": served["tokens"][CRM],
+               "front_token": served["tokens"]["front1"]}
 
 
 def test_a_visitor_is_sent_to_login_and_a_user_logs_in_to_a_chinese_board_with_signed_httponly_cookies(desk):
