@@ -1,0 +1,215 @@
+"""`ledger notify`: derive notices from the fold into the outbox, and deliver them (issue #16).
+
+    result = derive(store, team, now)         # notices up to the store's head, into the outbox
+    sent = deliver(store, team, now)          # what is due, to each target, in order
+    follow(store, teams, stop)                # both, every POLL seconds, until `stop()`
+
+`derive` folds the team to the moment a query would answer at (the later of now and the latest
+`at`), reads the notices of the customers the new events (and the timers since) touched
+(`TeamState.touched`; everything on a first run, a re-fold or a new link), and writes what is
+not noticed yet -- corrections included (`projections.notices.plan`) -- with the new position,
+in one transaction (`ledger.notify_store.write_batch`). A state kept from the previous round
+(`Tracker`) folds only the new events.
+
+Delivery is in the order noticed, per target: the oldest undelivered notice blocks the ones
+after it while it is retried (5xx, 429, no connection, a robot's rate limit), with a backoff
+doubling from `backoff` seconds up to 5 minutes; a 4xx (or another error code) is given up after
+`GIVE_UP_AFTER` tries, recorded in the outbox, and the next one goes. A notice is marked delivered
+in its own transaction right after the target's answer: a crash between the two (a `kill -9`)
+sends that one notice again on restart, with the same idempotency key.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from ledger import models_store as M
+from ledger import notify_store as S
+from ledger.errors import UnknownTeam
+from ledger.notify_send import Sender, body_for
+from ledger.store import Store
+from projections import engine, notices
+
+from . import history
+from .notify_text import render
+
+GIVE_UP_AFTER = 3
+MAX_BACKOFF = 300.0
+POLL = 1.0
+ONE_US = dt.timedelta(microseconds=1)
+
+
+@dataclass
+class Derived:
+    team: str
+    position: int
+    new: dict = field(default_factory=dict)  # notice kind -> how many were written
+    outbox: int = 0
+
+
+@dataclass
+class Tracker:
+    """A team's state kept between rounds of `--follow`, at `position`."""
+
+    state: engine.TeamState | None = None
+    position: int = 0
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _load(store: Store, team: str, position: int, until: dt.datetime | None, head: int, moment: dt.datetime,
+          tracker: Tracker | None) -> tuple[engine.TeamState, set | None]:
+    """The state at `moment` and the customers to look at (None: all): those touched by the
+    events recorded after `position` and by the timers after `until` (the last round's moment)."""
+    if position == 0 or until is None or M.relinked_since(store, team, position):
+        return history.load(store, team, moment, head=head).state, None
+    start = M.first_unfolded_at(store, team, position)
+    if tracker is not None and tracker.state is not None and tracker.position == position and (
+            start is None or (tracker.state.clock is not None and start > tracker.state.clock)):
+        state = tracker.state
+        after = state.last_key
+    else:
+        base = min(start - ONE_US, until) if start is not None else until
+        state = history.load(store, team, base, head=head).state
+        after = (base, history.CHECKPOINT_SEQ)
+    state.touched = set()
+    records = store.read_by_time(team, after_key=after, until=moment)
+    try:
+        folded = engine.replay(records, until=moment, state=state)
+    except engine.NeedsFullReplay:
+        return history.load(store, team, moment, head=head).state, None
+    if folded is not state:  # a re-fold (late event, link): everything may differ
+        return folded, None
+    return folded, set(folded.touched)
+
+
+def derive(store: Store, team: str, now: dt.datetime | None = None, *, lang: str = "zh",
+           tracker: Tracker | None = None) -> Derived:
+    """Notices up to the store's head into the outbox, with the position, in one transaction."""
+    now = now or _now()
+    head = store.head(team)
+    if head == 0:
+        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+    position, until = S.position(store, team)
+    moment = history.default_moment(store, team, now)
+    if position >= head and tracker is not None and tracker.state is not None and not _timers_due(tracker, moment):
+        return Derived(team, position)
+    state, customers = _load(store, team, position, until, head, moment, tracker)
+    found = notices.derive(state, customers)
+    keys, noticed = S.known(store, team)
+    names = {cid: c.name for cid, c in state.consultants.items()}
+    new = notices.plan(found, keys, noticed, names)
+    rows = [_row(n, noticed, state.tz, lang) for n in new]
+    made = S.write_batch(store, team, rows, position, head, moment)
+    state.touched = None
+    if tracker is not None:
+        tracker.state, tracker.position = state, head
+    counted: dict[str, int] = {}
+    for n in new:
+        counted[n.kind] = counted.get(n.kind, 0) + 1
+    return Derived(team, head, counted, made)
+
+
+def _timers_due(tracker: Tracker, moment: dt.datetime) -> bool:
+    timers = tracker.state.timers
+    return bool(timers) and timers[0][0] <= moment
+
+
+def _row(n: notices.Notice, noticed: dict, tz: ZoneInfo, lang: str) -> S.Row:
+    title, text = render(n, tz, lang)
+    revision = n.facts.get("revision", 0) if n.kind == "corrected" else 0
+    facts = json.dumps(n.facts, ensure_ascii=False, sort_keys=True)
+    shown = json.loads(_masked(facts))
+    bodies = {kind: body_for(kind, n.key, n.kind, title, text, shown) for kind in S.KINDS}
+    return S.Row(n.key, n.kind, n.subject, n.value, revision, n.at, facts, bodies)
+
+
+def _masked(text: str) -> str:
+    from ledger.phone import mask_numbers
+
+    return mask_numbers(text)
+
+
+def deliver(store: Store, team: str, now_fn=_now, *, backoff: float = 2.0, max_backoff: float = MAX_BACKOFF,
+            sender: Sender | None = None, stop=lambda: False) -> dict[str, int]:
+    """Send what is due to each of the team's targets; returns how many each took."""
+    own = sender is None
+    sender = sender or Sender()
+    sent: dict[str, int] = {}
+    try:
+        for target in S.targets(store, team):
+            sent[target.name] = _deliver_to(store, target, sender, now_fn, backoff, max_backoff, stop)
+    finally:
+        if own:
+            sender.close()
+    return sent
+
+
+def _deliver_to(store: Store, target: S.Target, sender: Sender, now_fn, backoff: float, max_backoff: float,
+                stop) -> int:
+    sent = 0
+    while not stop():
+        batch = S.pending(store, target.name)
+        if not batch:
+            return sent
+        for item in batch:
+            if stop():
+                return sent
+            now = now_fn()
+            if item.next_try_us > int(now.timestamp() * 1_000_000):
+                return sent  # the oldest waits for its retry: the ones after it wait too
+            outcome = sender.send(target.kind, target.url, target.secret, item.key, item.body)
+            if outcome.ok:
+                S.delivered(store, target.name, item.key, now_fn())
+                sent += 1
+                continue
+            tries = item.attempts + 1
+            give_up = not outcome.retry and tries >= GIVE_UP_AFTER
+            wait = min(backoff * 2 ** min(item.attempts, 16), max(max_backoff, backoff))
+            S.failed(store, target.name, item.key, outcome.error, now_fn() + dt.timedelta(seconds=wait), give_up)
+            if not give_up:
+                return sent
+    return sent
+
+
+def once(store: Store, teams: list[str], *, lang: str = "zh", backoff: float = 2.0,
+         max_backoff: float = MAX_BACKOFF) -> list[tuple]:
+    """`--once`: derive up to the head and deliver what is due, for each team."""
+    done = []
+    for team in teams:
+        derived = derive(store, team, lang=lang)
+        done.append((derived, deliver(store, team, backoff=backoff, max_backoff=max_backoff)))
+    return done
+
+
+def follow(store: Store, teams_fn, stop, *, lang: str = "zh", backoff: float = 2.0,
+           max_backoff: float = MAX_BACKOFF, poll: float = POLL, report=None) -> None:
+    """`--follow`: derive and deliver every `poll` seconds until `stop()` is true."""
+    trackers: dict[str, Tracker] = {}
+    sender = Sender()
+    try:
+        while not stop():
+            wait = poll
+            for team in teams_fn():
+                tracker = trackers.setdefault(team, Tracker())
+                try:
+                    derived = derive(store, team, lang=lang, tracker=tracker)
+                except S.Stale:
+                    tracker.state = None  # another notifier wrote first: read again next round
+                    continue
+                sent = deliver(store, team, backoff=backoff, max_backoff=max_backoff, sender=sender, stop=stop)
+                if report is not None and (derived.outbox or any(sent.values())):
+                    report(derived, sent)
+                retry = S.earliest_retry(store, team)
+                if retry is not None:
+                    wait = min(wait, max((retry - _now()).total_seconds(), 0.01))
+            deadline = time.monotonic() + wait
+            while not stop() and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        sender.close()

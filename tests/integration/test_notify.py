@@ -1,0 +1,234 @@
+"""`ledger notify` (issue #16) against a real HTTP receiver on 127.0.0.1: one message per fact of
+the demo month in each target format, retries while the receiver fails, a `kill -9` of
+`ledger notify --follow` and a restart, and a correction after a back-dated presence change."""
+from __future__ import annotations
+
+import base64
+import collections
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = str(ROOT / "fixtures" / "demo-campus-month.jsonl")
+DEMO_COUNTS = {"allocated": 510, "moved": 28, "disputed": 1, "sanction": 2, "lifted": 1}
+DEMO_TOTAL = sum(DEMO_COUNTS.values())
+SECRET = "SECtest-secret"
+
+
+class Receiver:
+    """A robot/webhook endpoint: records every request; answers `fail_status` to the first
+    `fail_first` requests (or while `failing` is set), else 200 with `{"errcode": 0}`."""
+
+    def __init__(self, fail_first: int = 0, fail_status: int = 500, delay: float = 0.0):
+        self.requests: list[tuple[str, dict, bytes, int]] = []
+        self.fail_first, self.fail_status, self.delay = fail_first, fail_status, delay
+        self.lock = threading.Lock()
+        self.on_accept = None
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                with receiver.lock:
+                    status = receiver.fail_status if len(receiver.requests) < receiver.fail_first else 200
+                    receiver.requests.append((self.path, dict(self.headers), body, status))
+                answer = b'{"errcode": 0, "errmsg": "ok"}' if status == 200 else b"down"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+                if status == 200 and receiver.on_accept is not None:
+                    receiver.on_accept(receiver)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def accepted(self) -> list[tuple[str, dict, bytes, int]]:
+        with self.lock:
+            return [r for r in self.requests if r[3] == 200]
+
+    def keys(self) -> collections.Counter:
+        return collections.Counter(r[1]["Idempotency-Key"] for r in self.accepted())
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(**kwargs) -> Receiver:
+        made.append(Receiver(**kwargs))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def run(db: str, *args: str, code: int = 0):
+    result = CliRunner().invoke(main, ["--lang", "zh", *args, "--db", db])
+    assert result.exit_code == code, (args, result.output)
+    return result
+
+
+def demo_with_target(db: str, kind: str, url: str, secret: str | None = None) -> None:
+    run(db, "import", DEMO)
+    extra = ["--secret", secret] if secret else []
+    run(db, "notify", "add-target", f"t-{kind}", "--kind", kind, "--url", url, "--team", "renda", *extra)
+
+
+def kind_of(key: str) -> str:
+    return key.split("/")[1]
+
+
+@pytest.mark.parametrize("kind", ["wecom", "dingtalk", "webhook"])
+def test_each_target_format_gets_one_message_per_fact_of_the_demo_month(store_url, receiver, kind):
+    r = receiver()
+    path = "/robot/send?access_token=tok" if kind == "dingtalk" else "/hook"
+    demo_with_target(store_url, kind, r.url + path, None if kind == "wecom" else SECRET)
+    answer = json.loads(run(store_url, "notify", "--once", "--team", "renda", "--json").stdout)
+    assert answer["teams"][0]["new"] == DEMO_COUNTS
+    keys = r.keys()
+    assert len(keys) == DEMO_TOTAL and set(keys.values()) == {1}
+    assert collections.Counter(kind_of(k) for k in keys) == collections.Counter(DEMO_COUNTS)
+    for path_sent, headers, body, _ in r.accepted():
+        message = json.loads(body)
+        text = _check_format(kind, path_sent, headers, body, message)
+        assert headers["Idempotency-Key"] in text  # the key is in the body too
+        assert not re.search(r"(?<![A-Za-z0-9_])[0-9]{7,}(?![A-Za-z0-9_])", body.decode())  # phones masked
+    first = json.loads(r.accepted()[0][2])
+    assert "分配给 王芳 (c1)" in _text(kind, first)
+    again = json.loads(run(store_url, "notify", "--once", "--team", "renda", "--json").stdout)
+    assert again["teams"][0]["new"] == {} and len(r.accepted()) == DEMO_TOTAL  # nothing twice
+
+
+def _text(kind: str, message: dict) -> str:
+    if kind == "wecom":
+        return message["markdown"]["content"]
+    if kind == "dingtalk":
+        return message["markdown"]["text"]
+    return message["text"]
+
+
+def _check_format(kind: str, path: str, headers: dict, body: bytes, message: dict) -> str:
+    if kind == "wecom":
+        assert message["msgtype"] == "markdown"
+    elif kind == "dingtalk":
+        assert message["msgtype"] == "markdown" and message["markdown"]["title"] == "线索台账通知"
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+        stamp = query["timestamp"][0]
+        expected = base64.b64encode(hmac.new(SECRET.encode(), f"{stamp}\n{SECRET}".encode(), hashlib.sha256).digest())
+        assert query["access_token"] == ["tok"] and query["sign"][0] == expected.decode()
+    else:
+        signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-Ledger-Signature"] == signature and message["key"] == headers["Idempotency-Key"]
+    return _text(kind, message)
+
+
+def _follow(db: str, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "LEDGER_DB": db, "LEDGER_LANG": "zh"}
+    return subprocess.Popen([sys.executable, "-m", "cli", "notify", "--follow", "--team", "renda", "--backoff", "0.05",
+                             "--max-backoff", "0.2", *extra], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait(predicate, seconds: float = 90.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0, process.stderr.read()
+
+
+def test_a_receiver_failing_with_500_then_recovering_gets_every_notice_once(tmp_path, receiver):
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    r = receiver(fail_first=15)
+    demo_with_target(db, "webhook", r.url + "/hook", SECRET)
+    process = _follow(db)
+    try:
+        _wait(lambda: len(r.keys()) == DEMO_TOTAL)
+        time.sleep(0.5)
+    finally:
+        _stop(process)
+    assert len([q for q in r.requests if q[3] == 500]) == 15
+    keys = r.keys()
+    assert len(keys) == DEMO_TOTAL and set(keys.values()) == {1}
+
+
+def test_kill_9_of_follow_mid_batch_and_a_restart_deliver_every_notice(tmp_path, receiver):
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    r = receiver(delay=0.002)
+    demo_with_target(db, "wecom", r.url + "/w")
+    first = _follow(db)
+    _wait(lambda: len(r.accepted()) >= 150)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    before = len(r.accepted())
+    assert 150 <= before < DEMO_TOTAL  # killed mid-batch
+    second = _follow(db)
+    try:
+        _wait(lambda: len(r.keys()) == DEMO_TOTAL)
+        time.sleep(0.5)
+    finally:
+        _stop(second)
+    keys = r.keys()
+    assert len(keys) == DEMO_TOTAL
+    # A robot answered but the notifier was killed before marking it delivered: that one notice
+    # (at most one per target) is sent again, with the same key. Every other is sent once.
+    repeated = [k for k, n in keys.items() if n > 1]
+    assert len(repeated) <= 1 and all(keys[k] == 2 for k in repeated), repeated
+
+
+def test_a_back_dated_presence_change_that_moves_an_earlier_lead_gives_a_correction(tmp_path, receiver):
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    r = receiver()
+    demo_with_target(db, "webhook", r.url + "/hook")
+    run(db, "notify", "--once", "--team", "renda")
+    late = tmp_path / "late.jsonl"
+    late.write_text(json.dumps({"type": "PresenceChanged", "team": "renda", "at": "2026-11-01T09:40:00+08:00",
+                                "consultant": "c1", "presence": "away", "id": "late-away-c1"}) + "\n")
+    run(db, "import", str(late))
+    answer = json.loads(run(db, "notify", "--once", "--team", "renda", "--json").stdout)
+    assert answer["teams"][0]["new"].get("corrected", 0) >= 1
+    bodies = [json.loads(q[2]) for q in r.accepted()]
+    corrections = {b["facts"]["lead"]: b for b in bodies if b["kind"] == "corrected"}
+    l1 = corrections["L000001"]
+    assert l1["key"] == "renda/corrected/L000001/1"
+    assert l1["facts"]["previous"] == {"id": "c1", "name": "王芳"} and l1["facts"]["owner"]["id"] != "c1"
+    assert "王芳 (c1)" in l1["text"] and l1["facts"]["owner"]["name"] in l1["text"] and "更正" in l1["text"]
+    keys = r.keys()
+    assert set(keys.values()) == {1}
