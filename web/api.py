@@ -194,11 +194,44 @@ def record_event(desk: Desk, request: Request, user: Any, team: str, body: bytes
         if data.get("team") not in (None, team):
             raise InputError(f"request:1: team: expected {team!r} (the URL's team), got {str(data['team'])[:40]!r} "
                              "(nothing stored)")
-        if data.get("type") in SUPERVISOR_ONLY and user.role != "supervisor":
-            return _error(403, f"user {user.name!r} ({user.role}) may not record {data['type']}")
+        refused = _refusal(desk, user, team, data)
+        if refused is not None:
+            return _error(403, refused)
     summary = import_file(desk.store, _with_by(lines[0], user.name), "request", now=now())
     return JSONResponse({"appended": summary.appended.get(team, 0), "skipped": summary.skipped,
                          "head": summary.heads.get(team)}, status_code=201 if summary.total else 200)
+
+
+# What each role may post besides a supervisor (who may post every type): the front desk's
+# entries for reception; a consultant only follow-ups and claims as themselves, a follow-up only
+# on a customer they own at its time (as on the desk's forms).
+API_MAY = {"reception": {"LeadArrived", "FollowUpLogged", "PresenceChanged", "InvitationRecorded", "VisitRecorded"},
+           "consultant": {"FollowUpLogged", "ClaimMade"}}
+
+
+def _refusal(desk: Desk, user: Any, team: str, data: dict) -> str | None:
+    """Why `user` may not post the event `data` (a 403), or None."""
+    kind = data.get("type")
+    if user.role == "supervisor":
+        return None
+    if kind in SUPERVISOR_ONLY or kind not in API_MAY.get(user.role, ()):
+        return f"user {user.name!r} ({user.role}) may not record {str(kind)[:40]}"
+    if user.role != "consultant":
+        return None
+    if user.consultant is None or data.get("consultant") != user.consultant:
+        return f"user {user.name!r} (consultant) records only as their own consultant id ({user.consultant})"
+    if kind == "FollowUpLogged":
+        from commands import answers
+        from projections import queries
+
+        try:
+            at = parse_at(desk, team, str(data.get("at") or "")) or now()
+            owner = queries.owner(answers.state(desk.store, team, at, now()), str(data.get("lead")))["owner"]
+        except (InputError, LedgerError):
+            return None  # the import's own check names what is wrong (422)
+        if owner != user.consultant:
+            return f"user {user.name!r} (consultant) follows up only their own customers"
+    return None
 
 
 def not_found(request: Request) -> Response:

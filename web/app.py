@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hmac
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -155,6 +156,9 @@ def render(desk: Desk, visitor: Visit, template: str, status: int = 200, **conte
     return response
 
 
+_PLUS_AS_SPACE = re.compile(r"([0-9]T[0-9:.]+) ([0-9]{2}(?::?[0-9]{2})?)$")
+
+
 def parse_at(desk: Desk, team: str, text: str | None) -> dt.datetime | None:
     """`?at=`: ISO 8601, with an offset or (read in the team's zone) without; None: not given."""
     if not text:
@@ -162,8 +166,9 @@ def parse_at(desk: Desk, team: str, text: str | None) -> dt.datetime | None:
     from commands.history import zone_now
     from ledger.events import parse_time_text
 
+    text = _PLUS_AS_SPACE.sub(r"\1+\2", text.strip())  # a `+08:00` typed into a URL arrives as " 08:00"
     try:
-        moment = parse_time_text(text.strip(), offset=False)
+        moment = parse_time_text(text, offset=False)
     except ValueError as error:
         raise InputError(f"at: {error}") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
