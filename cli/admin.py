@@ -197,6 +197,7 @@ def _run_models(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | 
 def _report_models(summary: Any, as_json: bool, verb: str) -> None:
     if as_json:
         return _emit_json(summary.to_json_dict())
+    _report_chains(summary.chains)
     data = summary.to_json_dict()
     rate = f"{data['events_per_second']:,.0f} events/s" if data["events_per_second"] else "-"
     click.echo(f"{verb} {len(summary.teams)} team(s), {summary.events} events in {data['seconds']} s ({rate}); "
@@ -210,6 +211,31 @@ def _report_models(summary: Any, as_json: bool, verb: str) -> None:
         _console().print(table)
 
 
+def _report_chains(chains: list[dict]) -> None:
+    """Each team's head hash (to keep elsewhere) or the problems of its broken chain."""
+    for chain in chains:
+        if chain["intact"]:
+            click.echo(f"Chain of {chain['team']}: intact, head #{chain['head']} sha256 {chain['hash'] or '-'}")
+            continue
+        click.echo(f"Chain of {chain['team']}: BROKEN, {chain['problem_count']} problem(s)")
+        for problem in chain["problems"]:
+            click.echo(f"  {problem['problem']}: {problem['detail']}")
+
+
+def _refuse_broken(summary: Any, swap: bool) -> None:
+    """Exit 1 naming each team whose chain is broken (rebuild: nothing of it was swapped in)."""
+    from ledger.errors import ChainBroken
+
+    broken = summary.broken
+    if not broken:
+        return
+    first = "; ".join(f"team {c['team']}: {c['problems'][0]['detail'] if c['problems'] else 'broken'}"
+                      + (f" (+{c['problem_count'] - 1} more)" if c["problem_count"] > 1 else "") for c in broken)
+    tail = "; its read models were not rebuilt (nothing swapped)" if swap else ""
+    raise ChainBroken(f"the hash chain no longer matches the stored events: {first}{tail}; "
+                      "the record was changed outside the ledger (docs/OPERATIONS.md, \"Tamper evidence\")")
+
+
 @main.command("rebuild")
 @_models_options
 def rebuild_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | None, as_json: bool) -> None:
@@ -219,6 +245,8 @@ def rebuild_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: st
     models, compared with the live one (owners over time, turn counts, sanctions, commission),
     then made live in one transaction. Killed at any point, the live models are untouched and
     the next run completes. Drift is reported, not an error (exit 0); see `ledger verify`.
+    Each team's hash chain is checked first: a team whose stored events no longer match it
+    is not rebuilt (nothing swapped) and the command exits 1 naming the first such event.
 
     \b
     Example (nightly, see docs/OPERATIONS.md):
@@ -227,6 +255,7 @@ def rebuild_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: st
     """
     summary = _run_models(db, teams, jobs, shard, as_json, swap=True)
     _report_models(summary, as_json, "Rebuilt")
+    _refuse_broken(summary, swap=True)
 
 
 @main.command("verify")
@@ -234,12 +263,18 @@ def rebuild_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: st
 def verify_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | None, as_json: bool) -> None:
     """Replay the log and compare with the live read models, without swapping; exit 1 on drift.
 
+    Also checks each team's hash chain: exit 1 naming each stored event that no longer
+    matches it (team, #N, whether its content or its recording time differs) and each missing
+    #N. `--json` lists every team's head #N and hash under "chains": keep them elsewhere, and
+    a later head that does not extend them shows even a rewrite of the whole chain.
+
     \b
     Example:
       ledger verify --team renda --json
     """
     summary = _run_models(db, teams, jobs, shard, as_json, swap=False)
     _report_models(summary, as_json, "Verified")
+    _refuse_broken(summary, swap=False)
     if summary.drift:
         click.get_current_context().exit(1)
 

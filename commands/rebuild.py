@@ -86,13 +86,25 @@ class TeamResult:
     position: int = 0
     swapped: bool = False
     drift: list[dict] = field(default_factory=list)
+    chain: dict | None = None  # ledger.store.chain.ChainReport.to_json_dict()
+    refused: bool = False  # rebuild: the chain is broken, nothing was folded or swapped
 
 
 def process_team(store: Store, team: str, *, swap: bool,
                  progress: Callable[[int], None] | None = None) -> TeamResult:
-    """Rebuild (swap=True) or verify one team's read models; see the module docstring."""
+    """Rebuild (swap=True) or verify one team's read models; see the module docstring. The
+    team's hash chain is checked first; a team whose chain is broken is not replayed (a rebuild
+    is refused: its live models stay as they are, a tampered history is never swapped in)."""
+    started = time.perf_counter()
+    report = store.check_chain(team)
+    if not report.intact:
+        return TeamResult(team, seconds=time.perf_counter() - started, position=report.head,
+                          chain=report.to_json_dict(), refused=swap)
     with read_models.fewer_collections():
-        return _process_team(store, team, swap=swap, progress=progress)
+        result = _process_team(store, team, swap=swap, progress=progress)
+    result.chain = report.to_json_dict()
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def _process_team(store: Store, team: str, *, swap: bool, progress: Callable[[int], None] | None) -> TeamResult:
@@ -307,13 +319,23 @@ class Summary:
     swapped: list[str]
     results: list[dict]
 
+    @property
+    def chains(self) -> list[dict]:
+        """Each team's chain: head #N, head hash (to keep elsewhere), intact, problems."""
+        return [r["chain"] for r in self.results if r.get("chain") is not None]
+
+    @property
+    def broken(self) -> list[dict]:
+        return [c for c in self.chains if not c["intact"]]
+
     def to_json_dict(self) -> dict:
         return {
             "teams": self.teams, "events": self.events, "seconds": round(self.seconds, 3),
             "events_per_second": round(self.events / self.seconds, 1) if self.seconds > 0 else None,
             "drift": self.drift, "swapped": self.swapped,
-            "per_team": [{k: (round(v, 3) if k == "seconds" else v) for k, v in r.items() if k != "drift"}
-                         for r in self.results],
+            "chains": self.chains, "refused": [r["team"] for r in self.results if r.get("refused")],
+            "per_team": [{k: (round(v, 3) if k == "seconds" else v) for k, v in r.items()
+                          if k not in ("drift", "chain")} for r in self.results],
         }
 
 

@@ -57,3 +57,8 @@ class ConcurrencyConflict(LedgerError):
 
 class StoreError(LedgerError):
     """The database could not be opened or written."""
+
+
+class ChainBroken(LedgerError):
+    """A team's hash chain no longer matches its stored events (issue #18): the record was
+    changed outside the ledger."""

@@ -24,13 +24,16 @@ Side tables are written by the recorder subclasses in the SAME transaction as th
 - `ledger_checkpoints`  opaque rules-engine checkpoints by (team, at, seq); an appended event
                         back-dated before a checkpoint deletes it (R-T-5);
 - `ledger_checkpoint_items`  the values checkpoints keep apart, by (team, digest of the bytes);
-- `ledger_meta`         the per-store phone secret.
+- `ledger_meta`         the per-store phone secret;
+- `ledger_chain`        (team, seq, body, hash): the hash chain of each team's events
+                        (`chain`, issue #18), written after the appenders' lock is taken.
 
 Nothing is opened at import time; `eventsourcing.postgres` / psycopg are imported only for
 `postgresql://` URLs.
 
 The package: `url` (store URLs), `base` (names, units, the append plan, side-table SQL, error
-translation), `sqlite` and `postgres` (the recorders), `reads` (what the store and an import
+translation), `chain` (the hash chain: canonical bytes, links, the check), `sqlite` and
+`postgres` (the recorders), `reads` (what the store and an import
 read alike), `app` (`Store`: opening, appends, checkpoints), `session` (`ImportSession`).
 """
 from .app import Store, open_store

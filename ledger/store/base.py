@@ -16,6 +16,7 @@ import orjson
 from ..codec import decode_event as _fast_decode
 from ..errors import ConcurrencyConflict, StoreError
 from ..events import Event, Recorded
+from .chain import genesis, links
 
 TEAM_NAMESPACE = uuid.UUID("6f1d3c0e-2b5a-5d8e-9c47-1e0a7b3f4d21")
 EVENTS_TABLE = "stored_events"
@@ -69,7 +70,13 @@ _UPGRADE_TABLES = [
     "WHERE topic = 'PolicyAdopted'",
     "CREATE TABLE IF NOT EXISTS ledger_voids (team TEXT NOT NULL, seq BIGINT NOT NULL, "
     "void_seq BIGINT NOT NULL, rec_us BIGINT NOT NULL, PRIMARY KEY (team, seq))",
+    # The hash chain of each team's events (ledger.store.chain). Last: its presence says the
+    # store is upgraded (`upgrade_if_needed`), and `upgrade` links the events stored before.
+    "CREATE TABLE IF NOT EXISTS ledger_chain (team TEXT NOT NULL, seq BIGINT NOT NULL, "
+    "body {blob} NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (team, seq))",
 ]
+CHAIN_COLUMNS = ("ledger_chain (team, seq, body, hash)", ("text", "bigint", "bytea", "bytea"))
+_CHAIN_PAGE = 5000
 
 _TABLES = [
     "CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -216,8 +223,54 @@ class LedgerSQL:
                 latest = max(latest, min(at_us - at_us % 1_000_000, now))
                 updates.append((latest, row_team, seq))
             cur.executemany(self.sql("UPDATE ledger_index SET rec_us = ? WHERE team = ? AND seq = ?"), updates)
+        cur.execute(self.sql("SELECT 1 FROM ledger_index LIMIT 1"))
+        empty = cur.fetchone() is None  # nothing to link
         for statement in _UPGRADE_TABLES:
-            cur.execute(self.sql(statement))
+            cur.execute(self.sql(statement.replace("{blob}", self.blob_type)))
+        if not empty:
+            self.link_stored_events(cur)
+
+    def link_stored_events(self, cur: Any) -> None:
+        """The chain of a store made before it (OPERATIONS.md, "Upgrading"): every team's stored
+        events linked once, in seq order, as they are now (the chain proves nothing about what
+        happened to them before the upgrade)."""
+        cur.execute("SELECT team FROM ledger_teams ORDER BY team")
+        for (team,) in cur.fetchall():
+            cur.execute(self.sql("SELECT 1 FROM ledger_chain WHERE team = ? LIMIT 1"), (team,))
+            if cur.fetchone() is not None:  # linked already (an upgrade of the §11 tables only)
+                continue
+            previous, after = {team: genesis(team)}, 0
+            while True:
+                cur.execute(self.sql(
+                    f"SELECT e.originator_version, e.state, i.rec_us FROM {EVENTS_TABLE} e JOIN ledger_index i "
+                    "ON i.team = ? AND i.seq = e.originator_version WHERE e.originator_id = ? "
+                    f"AND e.originator_version > ? ORDER BY e.originator_version LIMIT {_CHAIN_PAGE}"),
+                    (team, self.sid(team_stream_id(team)), after))
+                page = cur.fetchall()
+                if not page:
+                    break
+                self.insert_rows(cur, *CHAIN_COLUMNS,
+                                 links(previous, ((team, seq, bytes(state), rec_us) for seq, state, rec_us in page)))
+                after = page[-1][0]
+
+    def chain_rows(self, cur: Any, plan: AppendPlan) -> list[tuple]:
+        """The links (team, seq, body, hash) of the plan's events, each team's chain continued
+        from its stored head link. Run under the appenders' lock, after `stamp`: the head read
+        here is the one the events follow, so concurrent writers never fork a chain."""
+        previous: dict[str, bytes] = {}
+        for team in plan.teams:
+            expected = plan.expected[team_stream_id(team)]
+            if expected == 0:
+                previous[team] = genesis(team)
+                continue
+            cur.execute(self.sql("SELECT hash FROM ledger_chain WHERE team = ? AND seq = ?"), (team, expected))
+            row = cur.fetchone()
+            if row is None:
+                raise StoreError(f"team {team!r}: event #{expected} has no chain link, so nothing can follow it; "
+                                 f"run `ledger verify --team {team}`")
+            previous[team] = bytes(row[0])
+        return links(previous, ((index[0], index[1], event[3], index[3])
+                                for event, index in zip(plan.events, plan.index_rows)))
 
 
 def decoded(rows: list) -> list[Recorded]:

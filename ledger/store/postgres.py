@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .base import EVENTS_TABLE, AppendPlan, LedgerSQL
+from .base import CHAIN_COLUMNS, EVENTS_TABLE, AppendPlan, LedgerSQL
 
 
 class LedgerPostgres(LedgerSQL):
@@ -46,13 +46,13 @@ class LedgerPostgres(LedgerSQL):
 
     def upgrade_if_needed(self) -> None:
         with self.cursor(commit=False) as cur:
-            cur.execute("SELECT to_regclass('ledger_policy_events') IS NULL")
+            cur.execute("SELECT to_regclass('ledger_policy_events') IS NULL OR to_regclass('ledger_chain') IS NULL")
             if not cur.fetchone()[0]:
                 return
         with self.cursor(commit=True) as cur:
             self._lock_table(cur)  # no append meanwhile
             cur.execute("SELECT pg_advisory_xact_lock(7251001)")
-            cur.execute("SELECT to_regclass('ledger_policy_events') IS NULL")
+            cur.execute("SELECT to_regclass('ledger_policy_events') IS NULL OR to_regclass('ledger_chain') IS NULL")
             if not cur.fetchone()[0]:
                 return
             cur.execute("SELECT column_name FROM information_schema.columns "
@@ -72,6 +72,7 @@ class LedgerPostgres(LedgerSQL):
             self.write_plan(cur, plan)
 
     def write_plan(self, cur: Any, plan: AppendPlan, *, bulk: bool = False) -> None:
+        appended = plan
         if plan.events and not bulk:
             self._lock_table(cur)  # before `recorded` is stamped (R-CO-1: non-decreasing)
             self.stamp(cur, plan)
@@ -93,6 +94,12 @@ class LedgerPostgres(LedgerSQL):
             plan = AppendPlan(expected=plan.expected, teams=plan.teams, phone_rows=plan.phone_rows,
                               erase_keys=plan.erase_keys, invalidate=plan.invalidate, voids=plan.voids)
         self.write_side_tables(cur, plan)
+        if appended.events:  # after the head check; under the EXCLUSIVE lock taken above
+            rows = self.chain_rows(cur, appended)
+            if bulk:
+                self._copy(cur, CHAIN_COLUMNS[0], rows)
+            else:
+                self.insert_rows(cur, *CHAIN_COLUMNS, rows)
 
     def _copy(self, cur: Any, into: str, rows: list[tuple]) -> None:
         if rows:

@@ -10,6 +10,7 @@ import orjson
 
 from ..errors import StoreError
 from ..events import EVENT_TYPES, EntryVoided, Event, Recorded
+from . import chain
 from .base import _CHUNK, EVENTS_TABLE, Key, decode_event, decoded, from_micros, to_micros
 
 
@@ -187,6 +188,30 @@ class Reads:
     def export_events(self, team: str) -> list[Event]:
         return [EVENT_TYPES[orjson.loads(line)["type"]].model_validate_json(line)
                 for line in self.export_lines(team)]
+
+    def check_chain(self, team: str, page: int = 5000) -> chain.ChainReport:
+        """The team's hash chain checked against its stored events (`ledger.store.chain.check`)."""
+        last = self._rows("SELECT MAX(seq) FROM ledger_chain WHERE team = ?", (team,))[0][0]
+
+        def pages() -> Iterator[list]:
+            after = 0
+            while True:
+                rows = self._rows(
+                    f"SELECT e.originator_version, e.state, i.rec_us, c.body, c.hash FROM {EVENTS_TABLE} e "
+                    "LEFT JOIN ledger_index i ON i.team = ? AND i.seq = e.originator_version "
+                    "LEFT JOIN ledger_chain c ON c.team = ? AND c.seq = e.originator_version "
+                    f"WHERE e.originator_id = ? AND e.originator_version > ? ORDER BY e.originator_version "
+                    f"LIMIT {int(page)}", (team, team, self._sid(team), after))
+                if not rows:
+                    return
+                yield rows
+                after = rows[-1][0]
+
+        def stored_link(seq: int) -> bytes | None:
+            rows = self._rows("SELECT hash FROM ledger_chain WHERE team = ? AND seq = ?", (team, seq))
+            return bytes(rows[0][0]) if rows else None
+
+        return chain.check(team, pages(), last, stored_link)
 
     def get_catalog(self, team: str) -> tuple[int, bytes] | None:
         """The latest kept import catalog of the team: (seq, blob)."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .base import AppendPlan, LedgerSQL
+from .base import CHAIN_COLUMNS, AppendPlan, LedgerSQL
 
 
 class LedgerSQLite(LedgerSQL):
@@ -29,16 +29,20 @@ class LedgerSQLite(LedgerSQL):
 
     def upgrade_if_needed(self) -> None:
         with self.datastore.transaction(commit=False) as cur:
-            cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_policy_events'")
-            if cur.fetchone() is not None:
+            if self._upgraded(cur):
                 return
         with self.datastore.transaction(commit=True) as cur:
             cur.execute("DELETE FROM ledger_meta WHERE name = 'upgrade-lock'")  # the write lock first
-            cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_policy_events'")
-            if cur.fetchone() is not None:  # another process upgraded it meanwhile
+            if self._upgraded(cur):  # another process upgraded it meanwhile
                 return
             cur.execute("PRAGMA table_info(ledger_index)")
             self.upgrade(cur, [row[1] for row in cur.fetchall()])
+
+    @staticmethod
+    def _upgraded(cur: Any) -> bool:
+        """The last additions of each upgrade are there (`base._UPGRADE_TABLES`)."""
+        cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('ledger_policy_events', 'ledger_chain')")
+        return cur.fetchone()[0] == 2
 
     @contextmanager
     def cursor(self, *, commit: bool) -> Iterator[Any]:
@@ -60,6 +64,8 @@ class LedgerSQLite(LedgerSQL):
         self.stamp(cur, plan)  # after a write: it reads under SQLite's write lock
         cur.execute("PRAGMA secure_delete = ON")  # freed space is zeroed (R-ID-2)
         self.write_side_tables(cur, plan)
+        if plan.events:
+            self.insert_rows(cur, *CHAIN_COLUMNS, self.chain_rows(cur, plan))
 
     def after_erase(self) -> None:
         # Old page images in the write-ahead log could still hold an erased number.
