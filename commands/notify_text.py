@@ -4,15 +4,12 @@ numbers are masked in the whole text (`ledger.phone.mask_numbers`), whatever a r
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import gettext
 from zoneinfo import ZoneInfo
 
 from ledger import i18n
 from ledger.phone import mask_numbers
 from projections.notices import Notice
-
-NOTIFY_DOMAIN = "notify"
 
 
 def N_(message: str) -> str:
@@ -39,21 +36,9 @@ TEXTS = {
 }
 
 
-@functools.cache
 def translator(lang: str) -> gettext.NullTranslations:
-    """The ledger catalog, with the notices' own domain (if compiled) in front of it."""
-    if lang == "en":
-        return gettext.NullTranslations()
-    try:
-        main = i18n.translations(lang)
-    except OSError:
-        main = gettext.NullTranslations()
-    try:
-        own = gettext.translation(NOTIFY_DOMAIN, localedir=str(i18n.LOCALE_DIR), languages=[lang])
-    except OSError:
-        return main
-    own.add_fallback(main)
-    return own
+    """The ledger catalog (`ledger/locale`, shared with the CLI and the web desk)."""
+    return i18n.translations(lang)
 
 
 def _when(value: str | None, tz: ZoneInfo) -> str:
