@@ -57,8 +57,8 @@ def owner_json(store: Store, team: str, lead: str, at: dt.datetime | None, now: 
 
 
 def explain(store: Store, team: str, lead: str, at: dt.datetime | None, now: dt.datetime,
-            as_recorded: dt.datetime | None = None) -> tuple[Any, dict]:
-    return audit.explain(store, team, lead, moment(store, team, at, now, as_recorded), as_recorded)
+            as_recorded: dt.datetime | None = None, state: Any = None) -> tuple[Any, dict]:
+    return audit.explain(store, team, lead, moment(store, team, at, now, as_recorded), as_recorded, state)
 
 
 def explain_json(store: Store, team: str, lead: str, at: dt.datetime | None, now: dt.datetime,

@@ -33,10 +33,13 @@ def void_info(store: Store, team: str, zone: Any, void_seq: int) -> dict:
     return {"by": void.by, "recorded": _time(zone, recorded), "reason": void.reason, "seq": void_seq}
 
 
-def explain(store: Store, team: str, lead: str, at: dt.datetime, as_recorded: dt.datetime | None) -> tuple[engine.TeamState, dict]:
+def explain(store: Store, team: str, lead: str, at: dt.datetime, as_recorded: dt.datetime | None,
+            state: engine.TeamState | None = None) -> tuple[engine.TeamState, dict]:
     """`explain --json` (R-OW-6, R-CO-2, R-CO-4): the customer's timeline, each decision that an
-    event recorded after it changed marked `changed_by`, and the customer's voided entries."""
-    state = history.state_at(store, team, at, as_recorded)
+    event recorded after it changed marked `changed_by`, and the customer's voided entries.
+    `state`: the team's state at `at` when the caller holds it (the web desk's live state)."""
+    if state is None:
+        state = history.state_at(store, team, at, as_recorded)
     voided = store.voided_records(team, as_recorded)
     voids = {rec.seq: void for rec, void in voided}
     try:
@@ -110,8 +113,10 @@ def _mark_changed_by_voids(store: Store, team: str, state: engine.TeamState, ans
                     {"seq": void_seq, "at": _time(state, void_event.at), "recorded": _time(state, void_recorded)})
 
 
-def find(store: Store, team: str, phone: str, at: dt.datetime, as_recorded: dt.datetime | None) -> tuple[engine.TeamState, dict]:
-    """`find --phone N --json` (R-ID-1): the customer with that number at `at`."""
+def find(store: Store, team: str, phone: str, at: dt.datetime, as_recorded: dt.datetime | None,
+         state: engine.TeamState | None = None) -> tuple[engine.TeamState, dict]:
+    """`find --phone N --json` (R-ID-1): the customer with that number at `at` (`state`: the
+    team's state at `at` when the caller holds it)."""
     from ledger.events import _phone
 
     try:
@@ -120,7 +125,8 @@ def find(store: Store, team: str, phone: str, at: dt.datetime, as_recorded: dt.d
         raise InputError(f"--phone: {error}") from None
     key = number if is_key(number) else store.phone_key(number)
     wanted = identity(key)
-    state = history.state_at(store, team, at, as_recorded)
+    if state is None:
+        state = history.state_at(store, team, at, as_recorded)
     customer = None
     for lead in state.leads.values():
         if lead.phone is not None and identity(lead.phone) == wanted and (state.clock is None or lead.at <= state.clock):

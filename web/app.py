@@ -8,7 +8,9 @@ Before login, the login form's CSRF token is the signed cookie `ledger_csrf`. Ev
 its form's `csrf` field against the one expected (403 otherwise).
 
 The store is used by one request at a time in a process (`Desk.lock`): a state restored from a
-checkpoint reads values lazily through the store, and one connection serves the process.
+checkpoint reads values lazily through the store, and one connection serves the process. Each
+team's state is held in memory (`Desk.live`, `web.live`: advanced from the store by position, one
+lock per team), so that a page does not replay history.
 """
 from __future__ import annotations
 
@@ -58,7 +60,10 @@ class Desk:
         from ledger import accounts
         from ledger.store import open_store
 
+        from .live import LiveStates
+
         self.store = open_store(url)
+        self.live = LiveStates(self.store)
         accounts.ensure_tables(self.store)
         self.signer = TimestampSigner(accounts.web_secret(self.store), salt="ledger-desk")
         self.lock = threading.Lock()

@@ -20,7 +20,7 @@ from ledger.errors import InputError, LedgerError, UnknownLead
 from ledger.vocabulary import N_
 
 from .app import MAY_FOLLOW, MAY_RECEIVE, MAY_RULE, Desk, Visit, error_page, now, render
-from .pages import _moment, _names, _shown
+from .pages import _names, _reading, _shown
 
 CHANNELS = ("hotline", "online", "hq_referral", "internal_referral", "walk_in", "marketing", "conference",
             "customer_referral", "outbound")
@@ -69,18 +69,16 @@ def front_desk(desk: Desk, request: Request, visitor: Visit, team: str, form: An
                status: int = 200, outcome: Any = None, kind: str | None = None) -> Response:
     """前台: the forms a role may use, who is next on each channel at the moment, and the answer of
     the last thing recorded (`outcome`, of `kind` arrival/followup/presence) or its error."""
-    from commands.history import state_at
     from projections.board import board
 
-    at, moment = _moment(desk, request, team)
-    state = state_at(desk.store, team, moment)
     role = visitor.user.role
     answer = outcome.to_json_dict() if outcome is not None else None
-    return render(desk, visitor, "desk.html", status=status, team=team, at=request.query_params.get("at", ""),
-                  moment=_shown(state, moment), board=board(state, moment), consultants=_current(state),
-                  names=_names(state), channels=CHANNELS, presences=PRESENCES, message=message,
-                  answer=answer, kind=kind, rules=_cited(answer), may_receive=role in MAY_RECEIVE,
-                  may_follow=role in MAY_FOLLOW, own=visitor.user.consultant if role == "consultant" else None)
+    with _reading(desk, request, team) as (at, moment, state):
+        return render(desk, visitor, "desk.html", status=status, team=team, at=request.query_params.get("at", ""),
+                      moment=_shown(state, moment), board=board(state, moment), consultants=_current(state),
+                      names=_names(state), channels=CHANNELS, presences=PRESENCES, message=message,
+                      answer=answer, kind=kind, rules=_cited(answer), may_receive=role in MAY_RECEIVE,
+                      may_follow=role in MAY_FOLLOW, own=visitor.user.consultant if role == "consultant" else None)
 
 
 def _cited(answer: dict | None) -> dict:
@@ -166,7 +164,8 @@ def _not_own(desk: Desk, visitor: Visit, team: str, lead: str, consultant: str |
         at = at.replace(tzinfo=zone_now(desk.store, team, now()))
     if not lead:
         raise InputError("lead: required")
-    owner = queries.owner(answers.state(desk.store, team, at, now()), lead)["owner"]
+    with desk.live.reading(team, answers.moment(desk.store, team, at, now()), now()) as state:
+        owner = queries.owner(state, lead)["owner"]
     if owner != own:
         return error_page(desk, visitor, 403, visitor.gettext("A consultant follows up only their own customers."))
     return None

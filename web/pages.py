@@ -1,13 +1,15 @@
 """The desk's pages (issue #13, phase 1): login, 轮值看板 the board, 查询 lookup by lead, 争议 the
 open disputes and a page per disputed lead with a supervisor's ruling form.
 
-Each page reads the team's state as the CLI's queries do (`commands.answers`: nearest checkpoint
-plus the events after it) at `?at=` or the default moment, and shows that moment. A ruling is
+Each page reads the team's state at `?at=` or the default moment, and shows that moment: the
+process's live state (`web.live`, advanced from the store by position) when the moment is not
+before it, else folded as the CLI's queries fold (nearest checkpoint plus the events after it). A ruling is
 recorded by `commands.record.rule`, the CLI's own path, with `by` = the logged-in user.
 """
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -126,6 +128,16 @@ def _moment(desk: Desk, request: Request, team: str):
     return at, answers.moment(desk.store, team, at, now())
 
 
+@contextlib.contextmanager
+def _reading(desk: Desk, request: Request, team: str) -> Iterator[tuple[Any, Any, Any]]:
+    """(at asked or None, the moment answered, the team's state then): the process's live state
+    (`web.live`) when the moment is not in the past, else folded from the nearest checkpoint.
+    Read the state inside the block only."""
+    at, moment = _moment(desk, request, team)
+    with desk.live.reading(team, moment, now()) as state:
+        yield at, moment, state
+
+
 def _shown(state: Any, moment) -> str:
     return moment.astimezone(state.tz).isoformat(timespec="seconds")
 
@@ -135,28 +147,26 @@ def _names(state: Any) -> dict[str, str]:
 
 
 def board(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
-    from commands.history import state_at
     from projections.board import board as make_board
 
-    at, moment = _moment(desk, request, team)
-    state = state_at(desk.store, team, moment)
-    return render(desk, visitor, "board.html", team=team, at=request.query_params.get("at", ""),
-                  live=at is None, moment=_shown(state, moment), board=make_board(state, moment),
-                  head=desk.store.head(team))
+    with _reading(desk, request, team) as (at, moment, state):
+        return render(desk, visitor, "board.html", team=team, at=request.query_params.get("at", ""),
+                      live=at is None, moment=_shown(state, moment), board=make_board(state, moment),
+                      head=desk.live.team(team).position)
 
 
 def lookup(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
     from commands import answers
 
     lead = (request.query_params.get("lead") or "").strip()
-    at, moment = _moment(desk, request, team)
-    found, state = None, None
-    if lead:
-        state, found = answers.explain(desk.store, team, lead, moment, now())
-    context = _explained(state, found) if found else {}
-    return render(desk, visitor, "lookup.html", team=team, at=request.query_params.get("at", ""),
-                  moment=_shown(state, moment) if state else moment.isoformat(timespec="seconds"),
-                  lead=lead, found=found, **context)
+    if not lead:
+        at, moment = _moment(desk, request, team)
+        return render(desk, visitor, "lookup.html", team=team, at=request.query_params.get("at", ""),
+                      moment=moment.isoformat(timespec="seconds"), lead=lead, found=None)
+    with _reading(desk, request, team) as (at, moment, held):
+        state, found = answers.explain(desk.store, team, lead, moment, now(), state=held)
+        return render(desk, visitor, "lookup.html", team=team, at=request.query_params.get("at", ""),
+                      moment=_shown(state, moment), lead=lead, found=found, **_explained(state, found))
 
 
 def _explained(state: Any, answer: dict) -> dict:
@@ -174,13 +184,12 @@ def _explained(state: Any, answer: dict) -> dict:
 
 
 def disputes(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
-    from commands.history import state_at
     from projections import queries
 
-    at, moment = _moment(desk, request, team)
-    state = state_at(desk.store, team, moment)
-    return render(desk, visitor, "disputes.html", team=team, at=request.query_params.get("at", ""),
-                  moment=_shown(state, moment), disputes=queries.disputes(state)["disputes"], names=_names(state))
+    with _reading(desk, request, team) as (at, moment, state):
+        return render(desk, visitor, "disputes.html", team=team, at=request.query_params.get("at", ""),
+                      moment=_shown(state, moment), disputes=queries.disputes(state)["disputes"],
+                      names=_names(state))
 
 
 def dispute(desk: Desk, request: Request, visitor: Visit, team: str, form: Any, *, message: str | None = None,
@@ -189,14 +198,14 @@ def dispute(desk: Desk, request: Request, visitor: Visit, team: str, form: Any, 
     from projections import queries
 
     lead = request.path_params["lead"]
-    at, moment = _moment(desk, request, team)
-    state, answer = answers.explain(desk.store, team, lead, moment, now())
-    claims = [c for d in queries.disputes(state)["disputes"] if d["lead"] == lead for c in d["claims"]]
-    current = [c for c in sorted(state.consultants.values(), key=lambda c: (c.seat, c.id)) if c.left_at is None]
-    return render(desk, visitor, "dispute.html", status=status, team=team, at=request.query_params.get("at", ""),
-                  moment=_shown(state, moment), lead=lead, found=answer, claims=claims,
-                  may_rule=visitor.user.role in MAY_RULE, consultants=current, message=message,
-                  **_explained(state, answer))
+    with _reading(desk, request, team) as (at, moment, held):
+        state, answer = answers.explain(desk.store, team, lead, moment, now(), state=held)
+        claims = [c for d in queries.disputes(state)["disputes"] if d["lead"] == lead for c in d["claims"]]
+        current = [c for c in sorted(state.consultants.values(), key=lambda c: (c.seat, c.id)) if c.left_at is None]
+        return render(desk, visitor, "dispute.html", status=status, team=team, at=request.query_params.get("at", ""),
+                      moment=_shown(state, moment), lead=lead, found=answer, claims=claims,
+                      may_rule=visitor.user.role in MAY_RULE, consultants=current, message=message,
+                      **_explained(state, answer))
 
 
 def ruling(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:

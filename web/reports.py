@@ -3,7 +3,8 @@
 consultant's own customers, and the board's head for the live refresh.
 
 Each reads what the CLI's query reads (`commands.answers`, `commands.audit`, `projections.queries`)
-at `?at=` or the default moment and shows that moment.
+at `?at=` or the default moment, on the process's live state (`web.live`) when it can answer, and
+shows that moment.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from ledger.errors import InputError
 
 from .app import MAY_PAYROLL, MAY_RULE, Desk, Visit, error_page, now, parse_at, render
-from .pages import _moment, _names, _shown
+from .pages import _names, _reading, _shown
 
 SHOWN = 200  # overdue rows on one page; the count says how many there are
 
@@ -29,35 +30,32 @@ def followups(desk: Desk, request: Request, visitor: Visit, team: str, form: Any
     """Overdue follow-ups (R-FU-1, R-FU-5): a consultant's own by default, `?owner=` to choose,
     `?owner=*` everyone's."""
     from commands import answers
-    from commands.history import state_at
 
     q = request.query_params
     default = visitor.user.consultant if visitor.user.role == "consultant" else None
     chosen = q.get("owner", default or "")
     owner = None if chosen in ("", "*") else chosen
     since = (q.get("since") or "").strip() or None
-    at, moment = _moment(desk, request, team)
-    state = state_at(desk.store, team, moment)
-    rows = answers.followups(state, owner, since)["overdue"]
-    return render(desk, visitor, "followups.html", team=team, at=q.get("at", ""), moment=_shown(state, moment),
-                  rows=rows[:SHOWN], total=len(rows), owner=chosen, since=since or "", names=_names(state),
-                  consultants=sorted(state.consultants.values(), key=lambda c: (c.seat, c.id)))
+    with _reading(desk, request, team) as (at, moment, state):
+        rows = answers.followups(state, owner, since)["overdue"]
+        return render(desk, visitor, "followups.html", team=team, at=q.get("at", ""), moment=_shown(state, moment),
+                      rows=rows[:SHOWN], total=len(rows), owner=chosen, since=since or "", names=_names(state),
+                      consultants=sorted(state.consultants.values(), key=lambda c: (c.seat, c.id)))
 
 
 def sanctions(desk: Desk, request: Request, visitor: Visit, team: str, form: Any, *, message: str | None = None,
               status: int = 200) -> Response:
     """Sanctions in force (R-SA-*); a supervisor's impose form and lift buttons."""
-    from commands.history import state_at
     from projections import queries
 
-    at, moment = _moment(desk, request, team)
-    state = state_at(desk.store, team, moment)
     from .forms import CHANNELS, KINDS, _current
 
-    return render(desk, visitor, "sanctions.html", status=status, team=team, at=request.query_params.get("at", ""),
-                  moment=_shown(state, moment), sanctions=queries.sanctions(state)["sanctions"], names=_names(state),
-                  may_rule=visitor.user.role in MAY_RULE, consultants=_current(state), channels=CHANNELS,
-                  kinds=KINDS, message=message, done=request.query_params.get("done"))
+    with _reading(desk, request, team) as (at, moment, state):
+        return render(desk, visitor, "sanctions.html", status=status, team=team,
+                      at=request.query_params.get("at", ""), moment=_shown(state, moment),
+                      sanctions=queries.sanctions(state)["sanctions"], names=_names(state),
+                      may_rule=visitor.user.role in MAY_RULE, consultants=_current(state), channels=CHANNELS,
+                      kinds=KINDS, message=message, done=request.query_params.get("done"))
 
 
 def _month(desk: Desk, request: Request, team: str) -> str:
@@ -114,23 +112,27 @@ def find_phone(desk: Desk, request: Request, visitor: Visit, team: str, form: An
     from commands import answers
 
     moment = answers.moment(desk.store, team, at, now())
-    state, found = audit.find(desk.store, team, phone, moment, None)
-    return render(desk, visitor, "lookup.html", team=team, at=str(form.get("at") or ""),
-                  moment=_shown(state, moment), lead="", found=None, by_phone=found, names=_names(state))
+    with desk.live.reading(team, moment, now()) as held:
+        state, found = audit.find(desk.store, team, phone, moment, None, state=held)
+        return render(desk, visitor, "lookup.html", team=team, at=str(form.get("at") or ""),
+                      moment=_shown(state, moment), lead="", found=None, by_phone=found, names=_names(state))
 
 
 def customers(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
     """A consultant's own customers at the moment: their latest lead, the rule they hold it by,
     since when. A consultant sees their own; others choose `?consultant=`."""
-    from commands.history import state_at
-    from ledger.phone import mask
-
     if visitor.user.role == "consultant":
         chosen = visitor.user.consultant
     else:
         chosen = (request.query_params.get("consultant") or "").strip() or None
-    at, moment = _moment(desk, request, team)
-    state = state_at(desk.store, team, moment)
+    with _reading(desk, request, team) as (at, moment, state):
+        return _customers_page(desk, request, visitor, team, state, moment, chosen)
+
+
+def _customers_page(desk: Desk, request: Request, visitor: Visit, team: str, state: Any, moment: Any,
+                    chosen: str | None) -> Response:
+    from ledger.phone import mask
+
     rows = []
     if chosen:
         for customer in state.customers.values():
