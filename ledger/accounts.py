@@ -80,22 +80,8 @@ def _digest(secret: str) -> str:
 
 
 def ensure_tables(store: Store) -> None:
-    """Create the tables on first use (once per opened store), as `models_store` does."""
-    if getattr(store, "_accounts_ready", False):
-        return
-    with store._cursor(commit=True) as cur:
-        if store.url.kind == "postgresql":
-            cur.execute(f"SELECT to_regclass('{_LAST_TABLE}') IS NULL")
-            missing = bool(cur.fetchone()[0])
-            if missing:
-                cur.execute("SELECT pg_advisory_xact_lock(7251003)")
-        else:
-            cur.execute(f"SELECT name FROM sqlite_master WHERE name = '{_LAST_TABLE}'")
-            missing = cur.fetchone() is None
-        if missing:
-            for statement in _TABLES:
-                cur.execute(statement)
-    store._accounts_ready = True
+    """Create the desk's tables on first use (once per opened store)."""
+    store.ensure_tables(_LAST_TABLE, _TABLES, lock=7251003)
 
 
 def _execute(store: Store, statement: str, params: tuple = ()) -> int:

@@ -75,21 +75,7 @@ def _rowcount(cur: Any) -> int:
 
 def ensure_tables(store: Store) -> None:
     """Create the model tables on first use (once per opened store)."""
-    if getattr(store, "_models_ready", False):
-        return
-    with store._cursor(commit=True) as cur:
-        if store.url.kind == "postgresql":
-            cur.execute("SELECT to_regclass('ledger_model_commission') IS NULL")
-            missing = bool(cur.fetchone()[0])
-            if missing:
-                cur.execute("SELECT pg_advisory_xact_lock(7251002)")
-        else:
-            cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_model_commission'")
-            missing = cur.fetchone() is None
-        if missing:
-            for statement in _TABLES:
-                cur.execute(statement)
-    store._models_ready = True
+    store.ensure_tables("ledger_model_commission", _TABLES, lock=7251002)
 
 
 # -- generations -----------------------------------------------------------------------------

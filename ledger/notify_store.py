@@ -93,22 +93,8 @@ def _rowcount(cur: Any) -> int:
 
 
 def ensure_tables(store: Store) -> None:
-    """Create the tables on first use (once per opened store), as `models_store` does."""
-    if getattr(store, "_notify_ready", False):
-        return
-    with store._cursor(commit=True) as cur:
-        if store.url.kind == "postgresql":
-            cur.execute("SELECT to_regclass('ledger_notify_positions') IS NULL")
-            missing = bool(cur.fetchone()[0])
-            if missing:
-                cur.execute("SELECT pg_advisory_xact_lock(7251004)")
-        else:
-            cur.execute("SELECT name FROM sqlite_master WHERE name = 'ledger_notify_positions'")
-            missing = cur.fetchone() is None
-        if missing:
-            for statement in _TABLES:
-                cur.execute(statement)
-    store._notify_ready = True
+    """Create the notifier's tables on first use (once per opened store)."""
+    store.ensure_tables("ledger_notify_positions", _TABLES, lock=7251004)
 
 
 def _rows(store: Store, statement: str, params: tuple = ()) -> list[Any]:

@@ -140,6 +140,28 @@ class Store(Reads):
         with translated(self.url.display()), self.recorder.cursor(commit=commit) as cur:
             yield cur
 
+    def ensure_tables(self, newest: str, statements: Sequence[str], lock: int) -> None:
+        """Create a family of side tables (the read models, the desk's accounts, the notifier's
+        outbox) on first use, once per opened store. `newest`, the family's latest table, tells
+        whether they exist (a store made before it gets the family's new tables); on PostgreSQL
+        the advisory lock `lock` keeps two processes from creating them at once."""
+        ready = self.__dict__.setdefault("_ready_tables", set())
+        if newest in ready:
+            return
+        with self._cursor(commit=True) as cur:
+            if self.url.kind == "postgresql":
+                cur.execute(self.recorder.sql("SELECT to_regclass(?) IS NULL"), (newest,))
+                missing = bool(cur.fetchone()[0])
+                if missing:
+                    cur.execute(self.recorder.sql("SELECT pg_advisory_xact_lock(?)"), (lock,))
+            else:
+                cur.execute("SELECT name FROM sqlite_master WHERE name = ?", (newest,))
+                missing = cur.fetchone() is None
+            if missing:
+                for statement in statements:
+                    cur.execute(statement)
+        ready.add(newest)
+
     def _rows(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._cursor() as cur:
             cur.execute(self.recorder.sql(statement), params)
