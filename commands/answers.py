@@ -43,7 +43,9 @@ def state(store: Store, team: str, at: dt.datetime | None, now: dt.datetime, as_
 
 
 def owner_json(store: Store, team: str, lead: str, at: dt.datetime | None, now: dt.datetime,
-               as_recorded: dt.datetime | None = None) -> str:
+               as_recorded: dt.datetime | None = None, state: Any = None) -> str:
+    """`owner --json`; `state`: the team's state at the moment when the caller holds it (the
+    web desk's live state), used when the read model cannot answer."""
     from projections import queries
 
     when = moment(store, team, at, now, as_recorded)
@@ -53,7 +55,7 @@ def owner_json(store: Store, team: str, lead: str, at: dt.datetime | None, now: 
         text = owner_text(store, team, lead, when)
         if text is not None:
             return text
-    return dumps(queries.owner(history.state_at(store, team, when, as_recorded), lead))
+    return dumps(queries.owner(state if state is not None else history.state_at(store, team, when, as_recorded), lead))
 
 
 def explain(store: Store, team: str, lead: str, at: dt.datetime | None, now: dt.datetime,
@@ -62,8 +64,8 @@ def explain(store: Store, team: str, lead: str, at: dt.datetime | None, now: dt.
 
 
 def explain_json(store: Store, team: str, lead: str, at: dt.datetime | None, now: dt.datetime,
-                 as_recorded: dt.datetime | None = None) -> str:
-    return dumps(explain(store, team, lead, at, now, as_recorded)[1])
+                 as_recorded: dt.datetime | None = None, state: Any = None) -> str:
+    return dumps(explain(store, team, lead, at, now, as_recorded, state)[1])
 
 
 def sanctions_json(store: Store, team: str, at: dt.datetime | None, now: dt.datetime,

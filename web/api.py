@@ -83,6 +83,11 @@ def _lead_query(name: str) -> Callable[..., Response]:
 
         at, as_recorded = _params(desk, request, team)
         lead = request.path_params["lead"]
+        if as_recorded is None:  # the read model, else the process's live state (web.live)
+            when = answers.moment(desk.store, team, at, now())
+            with desk.live.reading(team, when, now()) as state:
+                return _answer(getattr(answers, f"{name}_json")(desk.store, team, lead, when, now(), None,
+                                                                state=state))
         return _answer(getattr(answers, f"{name}_json")(desk.store, team, lead, at, now(), as_recorded))
     return handler
 

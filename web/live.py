@@ -18,6 +18,9 @@ clock set to `at` and put back after the block: with no timer due in between, `e
 would change nothing else. An `at` before the clock (time travel into the past) or in the future
 folds from the nearest checkpoint, as the CLI does, and leaves the held state alone.
 
+An answer computed at a position and a moment is remembered (`remember`) until the position
+moves: many screens polling the live board in the same second are answered once.
+
 Thread safety: one lock per team, held for the whole read (the state is mutated by catching up
 and by the temporary clock); the desk's process lock (`web.app.Desk.lock`) still serialises the
 store's one connection, which a state restored from a checkpoint reads lazily.
@@ -28,7 +31,7 @@ import contextlib
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from commands import history
 from ledger.errors import UnknownTeam
@@ -38,6 +41,8 @@ from projections import engine
 
 # What a held state never folds on top: a void, a link, an unlink (see the module's docstring).
 REFOLDS = (EntryVoided, CustomersLinked, CustomersUnlinked)
+# Answers remembered per team at one position (the live board's pollers ask the same second).
+MEMO = 64
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Team:
     position: int = 0  # the stream head folded into `state`
     loads: int = 0  # times loaded from a checkpoint (for tests and the bench)
     folded: int = 0  # records folded on top of the held state
+    answers: dict = field(default_factory=dict)  # (what, moment, ...) -> answer, at `position`
 
 
 class LiveStates:
@@ -80,12 +86,24 @@ class LiveStates:
             finally:
                 state.clock = kept
 
+    def remember(self, team: str, key: tuple, compute: Callable[[], Any]) -> Any:
+        """`compute()`, kept while the team's position stays the same: an answer is a function
+        of the events folded and the moment, so `key` holds the moment and what is asked. Call
+        it inside `reading` (the team's lock); never mutate what it returns."""
+        kept = self.team(team).answers
+        if key not in kept:
+            if len(kept) >= MEMO:
+                kept.clear()
+            kept[key] = compute()
+        return kept[key]
+
     def _caught_up(self, team: str, held: Team) -> engine.TeamState:
         head = self.store.head(team)
         if head == 0:
             raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
         if held.state is not None and head == held.position:
             return held.state
+        held.answers.clear()
         if held.state is not None and head > held.position:
             records = self.store.read(team, after_seq=held.position)
             if records and self._fold_on_top(held, records):

@@ -125,7 +125,8 @@ def _moment(desk: Desk, request: Request, team: str):
     from commands import answers
 
     at = parse_at(desk, team, request.query_params.get("at"))
-    return at, answers.moment(desk.store, team, at, now())
+    # Without `?at=`, the page answers for the whole second it shows (or the latest `at`).
+    return at, answers.moment(desk.store, team, at, now().replace(microsecond=0))
 
 
 @contextlib.contextmanager
@@ -150,8 +151,9 @@ def board(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) ->
     from projections.board import board as make_board
 
     with _reading(desk, request, team) as (at, moment, state):
+        answer = desk.live.remember(team, ("board", moment), lambda: make_board(state, moment))
         return render(desk, visitor, "board.html", team=team, at=request.query_params.get("at", ""),
-                      live=at is None, moment=_shown(state, moment), board=make_board(state, moment),
+                      live=at is None, moment=_shown(state, moment), board=answer,
                       head=desk.live.team(team).position)
 
 
@@ -198,9 +200,10 @@ def dispute(desk: Desk, request: Request, visitor: Visit, team: str, form: Any, 
     from projections import queries
 
     lead = request.path_params["lead"]
-    with _reading(desk, request, team) as (at, moment, held):
-        state, answer = answers.explain(desk.store, team, lead, moment, now(), state=held)
-        claims = [c for d in queries.disputes(state)["disputes"] if d["lead"] == lead for c in d["claims"]]
+    with _reading(desk, request, team) as (at, moment, state):
+        answer, claims = desk.live.remember(team, ("dispute", moment, lead), lambda: (
+            answers.explain(desk.store, team, lead, moment, now(), state=state)[1],
+            [c for d in queries.disputes(state)["disputes"] if d["lead"] == lead for c in d["claims"]]))
         current = [c for c in sorted(state.consultants.values(), key=lambda c: (c.seat, c.id)) if c.left_at is None]
         return render(desk, visitor, "dispute.html", status=status, team=team, at=request.query_params.get("at", ""),
                       moment=_shown(state, moment), lead=lead, found=answer, claims=claims,

@@ -102,3 +102,13 @@ def test_a_moment_in_the_past_or_beyond_now_is_folded_apart_and_a_later_one_fire
     _same(live, _at("2026-12-03T12:00"))  # deadlines and the month's start fired on the held state
     assert held.state.clock > clock and held.loads == 1
     _same(live, NOW)
+
+
+def test_an_answer_remembered_at_a_position_is_forgotten_when_the_position_moves(stores):
+    live, other = stores
+    with live.reading(TEAM, NOW, NOW):
+        assert live.remember(TEAM, ("board", NOW), lambda: "first") == "first"
+        assert live.remember(TEAM, ("board", NOW), lambda: "second") == "first"
+    R.arrive(other, TEAM, "online", at=_at("2026-12-01T15:00"), now=NOW)
+    with live.reading(TEAM, NOW, NOW):
+        assert live.remember(TEAM, ("board", NOW), lambda: "after") == "after"
