@@ -3,13 +3,14 @@ order, voids and the two clocks (R-CO-*), adoptions, checkpoints, catalogs, expo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
 
 from ..errors import StoreError
-from ..events import EVENT_TYPES, EntryVoided, Event, Recorded
+from ..events import EVENT_TYPES, ID_PATTERN, EntryVoided, Event, Recorded
 from . import chain
 from .base import _CHUNK, EVENTS_TABLE, Key, decode_event, decoded, from_micros, to_micros
 
@@ -44,6 +45,8 @@ class Reads:
         if ref.startswith("#"):
             number = int(ref[1:]) if ref[1:].isdigit() else 0
             return number if 0 < number <= self.head(team) else None
+        if not re.fullmatch(ID_PATTERN, ref):  # no stored id looks like it (and PostgreSQL refuses a NUL)
+            return None
         rows = self._rows("SELECT seq FROM ledger_ids WHERE team = ? AND event_id = ?", (team, ref))
         return rows[0][0] if rows else None
 
