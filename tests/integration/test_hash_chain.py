@@ -12,6 +12,7 @@ import multiprocessing
 import orjson
 import pytest
 from click.testing import CliRunner
+from test_store import _append_with_retries  # the store tests' spawned appender
 
 from cli import main
 from commands.importing import import_file
@@ -154,24 +155,6 @@ def test_a_store_made_before_the_chain_is_linked_once_when_opened_with_the_same_
 # -- concurrency -------------------------------------------------------------------------------
 
 
-def _append_with_retries(url: str, worker: int, batches: int) -> int:
-    """Run in a spawned process: append `batches` small batches, retrying on conflict."""
-    from ledger.errors import ConcurrencyConflict
-
-    conflicts = 0
-    with open_store(url) as store:
-        for batch in range(batches):
-            events = [parse_event({"type": "PresenceChanged", "team": "t1", "consultant": "c1", "presence": "away",
-                                   "at": dt.datetime(2026, 11, 2, 9, (worker * 7 + batch) % 60, tzinfo=SH).isoformat(),
-                                   "id": f"w{worker}-b{batch}-e{n}"}) for n in range(1 + batch % 3)]
-            while True:
-                head = store.head("t1")
-                try:
-                    store.append({"t1": (head, events)})
-                    break
-                except ConcurrencyConflict:
-                    conflicts += 1
-    return conflicts
 
 
 @pytest.mark.slow
