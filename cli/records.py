@@ -8,7 +8,7 @@ import click
 
 from ledger.errors import InputError
 
-from .app import StoreOptions, _console, main, parse_time, store_options
+from .app import StoreOptions, _console, main, parse_time, store_options, tr, word
 
 # -- recording commands (issue 5) ----------------------------------------------------------------
 # One command per event a person records (handlers in commands/record.py: validate -> decide ->
@@ -148,7 +148,8 @@ def _record(opts: StoreOptions, handler: Callable[..., Any], *args: Any, when: d
         render(outcome)
     else:
         stored = ", ".join(f"#{r.seq}" for r in outcome.records)
-        click.echo(f"{outcome.answer.get('summary', '')}  [{outcome.team} {stored} at {outcome.to_json_dict()['at']}]")
+        line = outcome.say(tr, word) if outcome.say is not None else outcome.answer.get("summary", "")
+        click.echo(f"{line}  [{outcome.team} {stored} at {outcome.to_json_dict()['at']}]")
 
 
 def _render_lead(outcome: Any) -> None:

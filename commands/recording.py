@@ -255,6 +255,8 @@ class Outcome:
     attempts: int
     answer: dict
     notes: list[str] = field(default_factory=list)
+    # `say(tr, word)`: the answer's one line (`describe`) in the reader's language; not in --json
+    say: Callable[..., str] | None = field(default=None, repr=False)
 
     def to_json_dict(self) -> dict:
         data = {"team": self.team, "at": self.answer.get("at") or self.at.astimezone(self.tz).isoformat(timespec="seconds"),
@@ -412,6 +414,8 @@ def _recorded(ctx: Context, loaded: Loaded, stored: list[E.Recorded], answer: An
         save_checkpoint(store, team, after, when, last)
     result = answer(ctx, after, stored) if answer is not None else {}
     outcome = Outcome(team, when, stored, after.tz, attempt, result, ctx.notes)
+    if stored and "summary" in result:
+        outcome.say = lambda tr, word: describe(ctx, stored[0].event, tr, word)
     if stored:  # the read models (issue 6); this may advance `after` past `when`
         from .read_models import maintain_after, maintain_quietly
 
@@ -460,89 +464,125 @@ def _event_answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded
     return {"summary": describe(ctx, event) if event is not None else "nothing to record"}
 
 
-def describe(ctx: Context, event: E.Event) -> str:
-    """One line a person reads back after recording an event."""
-    return (_describe_team(ctx, event) or _describe_lead(ctx, event) or _describe_penalty(ctx, event)
-            or _describe_money(ctx, event) or event.type)
+def _english(message: str, **values: Any) -> str:
+    return message.format(**values) if values else message
 
 
-def _describe_team(ctx: Context, event: E.Event) -> str | None:
+def _as_code(code: str) -> str:
+    return code
+
+
+def describe(ctx: Context, event: E.Event, tr: Callable[..., str] = _english,
+             word: Callable[[str], str] = _as_code) -> str:
+    """One line a person reads back after recording an event. `tr` says a message (an English
+    message id with named placeholders) and `word` a code (a presence, a channel) in the reader's
+    language; by default in English, as `--json` gives it (the CLI passes its own, `cli.app`)."""
+    return (_describe_team(ctx, event, tr, word) or _describe_lead(ctx, event, tr, word)
+            or _describe_penalty(ctx, event, tr, word) or _describe_money(ctx, event, tr) or word(event.type))
+
+
+def _describe_team(ctx: Context, event: E.Event, tr, word) -> str | None:
     """The policy, the roster, shifts and presence."""
     label = ctx.label
     if isinstance(event, E.PolicyAdopted):
-        extra = f" with {json.dumps(event.overrides, ensure_ascii=False)}" if event.overrides else ""
-        return f"team {event.team} adopts the {event.preset.value} policy{extra} (RULEBOOK §10)"
+        if event.overrides:
+            return tr("team {team} adopts the {preset} policy with {overrides} (RULEBOOK §10)", team=event.team,
+                      preset=event.preset.value, overrides=json.dumps(event.overrides, ensure_ascii=False))
+        return tr("team {team} adopts the {preset} policy (RULEBOOK §10)", team=event.team, preset=event.preset.value)
     if isinstance(event, E.ConsultantJoined):
-        return f"{event.consultant} ({event.name}) joins at seat {event.seat} (R-RO-1)"
+        return tr("{consultant} ({name}) joins at seat {seat} (R-RO-1)", consultant=event.consultant,
+                  name=event.name, seat=event.seat)
     if isinstance(event, E.ConsultantLeft):
-        return f"{label(event.consultant)} leaves; customers stay theirs until a rule or ruling moves them (R-RO-3)"
+        return tr("{who} leaves; customers stay theirs until a rule or ruling moves them (R-RO-3)",
+                  who=label(event.consultant))
     if isinstance(event, E.SeatsSwapped):
-        return f"{label(event.a)} and {label(event.b)} swap seats (R-RO-2)"
+        return tr("{a} and {b} swap seats (R-RO-2)", a=label(event.a), b=label(event.b))
     if isinstance(event, E.ShiftAssigned):
-        return f"{label(event.consultant)} holds the {event.shift.value} shift on {event.date} (R-SH-1)"
+        return tr("{who} holds the {shift} shift on {date} (R-SH-1)", who=label(event.consultant),
+                  shift=word(event.shift.value), date=event.date)
     if isinstance(event, E.PresenceChanged):
-        return f"{label(event.consultant)} is now {event.presence.value} (R-PR-1)"
+        return tr("{who} is now {presence} (R-PR-1)", who=label(event.consultant), presence=word(event.presence.value))
     return None
 
 
-def _describe_lead(ctx: Context, event: E.Event) -> str | None:
+def _describe_lead(ctx: Context, event: E.Event, tr, word) -> str | None:
     """What happens to a lead or a customer: follow-ups, claims, rulings, links, grades, voids."""
     label = ctx.label
     if isinstance(event, E.FollowUpLogged):
-        return f"{label(event.consultant)} followed up {event.lead} ({event.direction.value}) (R-FU-1)"
+        return tr("{who} followed up {lead} ({direction}) (R-FU-1)", who=label(event.consultant), lead=event.lead,
+                  direction=word(event.direction.value))
     if isinstance(event, E.ClaimMade):
-        return f"{label(event.consultant)} claims {event.lead}: {event.reason} (R-OW-7)"
+        return tr("{who} claims {lead}: {reason} (R-OW-7)", who=label(event.consultant), lead=event.lead,
+                  reason=event.reason)
     if isinstance(event, E.RulingMade):
-        return f"ruling: {event.lead} belongs to {label(event.owner)}: {event.reason} (R-OW-0)"
+        return tr("ruling: {lead} belongs to {who}: {reason} (R-OW-0)", lead=event.lead, who=label(event.owner),
+                  reason=event.reason)
     if isinstance(event, E.EntryVoided):
-        return f"entry {event.event} is voided: {event.reason}; replay treats it as never recorded (R-CO-2)"
+        return tr("entry {entry} is voided: {reason}; replay treats it as never recorded (R-CO-2)",
+                  entry=event.event, reason=event.reason)
     if isinstance(event, E.CustomersLinked):
-        return f"{event.lead} and {event.other} are one customer (R-ID-1)"
+        return tr("{lead} and {other} are one customer (R-ID-1)", lead=event.lead, other=event.other)
     if isinstance(event, E.CustomersUnlinked):
-        return f"{event.lead} and {event.other} are not one customer (R-ID-1)"
-    if isinstance(event, (E.InvitationRecorded, E.VisitRecorded)):
-        noun = "invitation" if isinstance(event, E.InvitationRecorded) else "visit"
-        return f"{noun} of {event.lead} by {label(event.consultant)}"
+        return tr("{lead} and {other} are not one customer (R-ID-1)", lead=event.lead, other=event.other)
+    if isinstance(event, E.InvitationRecorded):
+        return tr("invitation of {lead} by {who}", lead=event.lead, who=label(event.consultant))
+    if isinstance(event, E.VisitRecorded):
+        return tr("visit of {lead} by {who}", lead=event.lead, who=label(event.consultant))
     if isinstance(event, E.ComplaintVerified):
-        return f"verified complaint against {label(event.consultant)}: {event.reason}"
+        return tr("verified complaint against {who}: {reason}", who=label(event.consultant), reason=event.reason)
     if isinstance(event, (E.GradeProposed, E.GradeConfirmed)):
-        verb = "confirmed" if isinstance(event, E.GradeConfirmed) else "proposed"
-        by = f" by {label(event.consultant)}" if event.consultant else ""
-        return f"grade {event.grade.value} {verb} for {event.lead}{by} (R-FU-5)"
+        by = label(event.consultant) if event.consultant else None
+        if isinstance(event, E.GradeConfirmed):
+            return (tr("grade {grade} confirmed for {lead} by {who} (R-FU-5)", grade=event.grade.value,
+                       lead=event.lead, who=by) if by else
+                    tr("grade {grade} confirmed for {lead} (R-FU-5)", grade=event.grade.value, lead=event.lead))
+        return (tr("grade {grade} proposed for {lead} by {who} (R-FU-5)", grade=event.grade.value, lead=event.lead,
+                   who=by) if by else
+                tr("grade {grade} proposed for {lead} (R-FU-5)", grade=event.grade.value, lead=event.lead))
     if isinstance(event, E.CustomerErased):
-        return f"phone number {mask(event.phone)} erased (R-ID-2)"
+        return tr("phone number {phone} erased (R-ID-2)", phone=mask(event.phone))
     return None
 
 
-def _describe_penalty(ctx: Context, event: E.Event) -> str | None:
+def _describe_penalty(ctx: Context, event: E.Event, tr, word) -> str | None:
     if isinstance(event, E.PenaltyImposed):
-        what = {"suspend": "suspended", "skip": f"skips {event.turns} turn(s)",
-                "throttle": f"takes {event.take} of {event.of}"}[event.kind.value]
+        what = {"suspend": tr("suspended"), "skip": tr("skips {turns} turn(s)", turns=event.turns),
+                "throttle": tr("takes {take} of {of}", take=event.take, of=event.of)}[event.kind.value]
         span = ""
         if event.from_ or event.until:
-            span = f" from {ctx.show(event.from_ or event.at)}" + (f" until {ctx.show(event.until)}" if event.until else "")
-        return (f"penalty {event.penalty}: {ctx.label(event.consultant)} {what} in {','.join(event.channels)}"
-                f"{span} ({event.rule}: {event.reason})")
+            span = " " + tr("from {start}", start=ctx.show(event.from_ or event.at))
+            if event.until:
+                span += " " + tr("until {end}", end=ctx.show(event.until))
+        return tr("penalty {penalty}: {who} {what} in {channels}{span} ({rule}: {reason})", penalty=event.penalty,
+                  who=ctx.label(event.consultant), what=what,
+                  channels=",".join(word(c) for c in event.channels), span=span, rule=event.rule, reason=event.reason)
     if isinstance(event, E.PenaltyLifted):
-        return f"penalty {event.penalty} lifted (R-SA-9)"
+        return tr("penalty {penalty} lifted (R-SA-9)", penalty=event.penalty)
     return None
 
 
-def _describe_money(ctx: Context, event: E.Event) -> str | None:
+def _describe_money(ctx: Context, event: E.Event, tr) -> str | None:
     """Contracts, their movements, and targets."""
     if isinstance(event, E.ContractSigned):
         kind = f" {event.kind.value}" if event.kind else ""
-        deposit = " deposit" if event.deposit else ""
-        return f"contract {event.contract}{kind}{deposit} of {event.amount:.2f} signed for {event.lead} (R-MO-2)"
-    if isinstance(event, (E.PaymentReceived, E.LoanDisbursed, E.ContractRefunded)):
-        noun = {"PaymentReceived": "payment", "LoanDisbursed": "loan disbursement",
-                "ContractRefunded": "refund"}[event.type]
-        return f"{noun} of {event.amount:.2f} on contract {event.contract} (R-MO-2)"
+        values = {"contract": event.contract, "kind": kind, "amount": f"{event.amount:.2f}", "lead": event.lead}
+        if event.deposit:
+            return tr("contract {contract}{kind} deposit of {amount} signed for {lead} (R-MO-2)", **values)
+        return tr("contract {contract}{kind} of {amount} signed for {lead} (R-MO-2)", **values)
+    if isinstance(event, E.PaymentReceived):
+        return tr("payment of {amount} on contract {contract} (R-MO-2)", amount=f"{event.amount:.2f}",
+                  contract=event.contract)
+    if isinstance(event, E.LoanDisbursed):
+        return tr("loan disbursement of {amount} on contract {contract} (R-MO-2)", amount=f"{event.amount:.2f}",
+                  contract=event.contract)
+    if isinstance(event, E.ContractRefunded):
+        return tr("refund of {amount} on contract {contract} (R-MO-2)", amount=f"{event.amount:.2f}",
+                  contract=event.contract)
     if isinstance(event, E.ContractCancelled):
-        return f"contract {event.contract} cancelled (R-MO-2)"
+        return tr("contract {contract} cancelled (R-MO-2)", contract=event.contract)
     if isinstance(event, E.TargetSet):
-        return (f"targets of {ctx.label(event.consultant)} for {event.month}: red {event.red:.2f}, "
-                f"green {event.green:.2f} (R-CM-1)")
+        return tr("targets of {who} for {month}: red {red}, green {green} (R-CM-1)", who=ctx.label(event.consultant),
+                  month=event.month, red=f"{event.red:.2f}", green=f"{event.green:.2f}")
     return None
 
 

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -18,9 +19,8 @@ MO = PO.with_suffix(".mo")
 
 
 def _marked() -> set[str]:
-    methods = [("web/**.py", "python"), ("web/templates/**.html", "jinja2"), ("cli/**.py", "python"),
-               ("ledger/vocabulary.py", "python")]
-    options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    with (ROOT / "babel.cfg").open() as mapping:  # what `pybabel extract -F babel.cfg` reads
+        methods, options = parse_mapping_cfg(mapping)
     keywords = {"_": None, "N_": None, "gettext": None, "tr": None}
     return {message for _, _, message, _, _ in extract_from_dir(str(ROOT), methods, options_map=options,
                                                                 keywords=keywords) if message}
