@@ -8,9 +8,20 @@ import click
 
 from ledger.errors import InputError
 
-from .app import CONTEXT, StoreOptions, _console, _emit_json, _table, db_option, language, main
+from .app import CONTEXT, StoreOptions, _console, _emit_json, _table, _time_option, db_option, language, main
 
 KINDS = ("wecom", "dingtalk", "webhook")
+
+
+def _clock_time(ctx: click.Context, param: click.Parameter, value: str):
+    import datetime as dt
+    import re
+
+    found = re.fullmatch(r"([01][0-9]|2[0-3]):([0-5][0-9])", value.strip())
+    if found is None:
+        raise click.BadParameter(f"expected a local time HH:MM (00:00 to 23:59), got {value[:20]!r}", ctx=ctx,
+                                 param=param)
+    return dt.time(int(found[1]), int(found[2]))
 
 
 def _store(db: str | None):
@@ -25,11 +36,17 @@ def _store(db: str | None):
               help="Seconds before the first retry of a failing target (doubling, at most 5 minutes).")
 @click.option("--max-backoff", type=click.FloatRange(0.01, 3600), default=300.0, show_default=True,
               help="The longest wait between two tries of a failing target, in seconds.")
+@click.option("--due-hours", type=click.FloatRange(0, 168), default=2.0, show_default=True,
+              help="Notice a follow-up deadline this many hours ahead (R-FU-1, R-FU-5); a missed one at it.")
+@click.option("--summary-at", metavar="HH:MM", default="20:00", show_default=True, callback=_clock_time,
+              help="The local time (the team's zone) of each team's daily summary (日报).")
+@click.option("--now", metavar="TIME", callback=_time_option,
+              help="The notifier's clock, ISO 8601 with an offset (default: the system clock); for a replay or a test.")
 @click.option("--json", "as_json", is_flag=True, help="--once: print what was done as JSON on standard output.")
 @db_option
 @click.pass_context
 def notify_group(ctx: click.Context, once: bool, follow: bool, team: str | None, backoff: float,
-                 max_backoff: float, as_json: bool, db: str | None) -> None:
+                 max_backoff: float, due_hours: float, summary_at, now, as_json: bool, db: str | None) -> None:
     """Tell people when it concerns them: a lead allocated, a customer moved, a claim disputed, a
     sanction imposed or lifted, each delivered once per fact to the team's targets.
 
@@ -44,11 +61,14 @@ def notify_group(ctx: click.Context, once: bool, follow: bool, team: str | None,
     if once == follow:
         raise InputError("notify: expected exactly one of --once or --follow (or a subcommand: add-target, "
                          "list-targets)")
+    from commands.notify import Clock
+
+    clock = Clock(due_hours, summary_at)
     with _store(db) as store:
         if once:
-            _once(store, team, (backoff, max_backoff), as_json)
+            _once(store, team, (backoff, max_backoff), as_json, clock, now)
         else:
-            _follow(store, team, (backoff, max_backoff))
+            _follow(store, team, (backoff, max_backoff), clock, now)
 
 
 def _teams(store, team: str | None) -> list[str]:
@@ -57,10 +77,11 @@ def _teams(store, team: str | None) -> list[str]:
     return [team] if team else S.teams_with_targets(store)
 
 
-def _once(store, team: str | None, backoff: tuple, as_json: bool) -> None:
+def _once(store, team: str | None, backoff: tuple, as_json: bool, clock, now) -> None:
     from commands import notify
 
-    done = notify.once(store, _teams(store, team), lang=language(), backoff=backoff[0], max_backoff=backoff[1])
+    done = notify.once(store, _teams(store, team), lang=language(), backoff=backoff[0], max_backoff=backoff[1],
+                       clock=clock, now=now)
     answer = {"teams": [{"team": d.team, "position": d.position, "new": d.new, "outbox": d.outbox, "sent": sent}
                         for d, sent in done]}
     if as_json:
@@ -70,7 +91,7 @@ def _once(store, team: str | None, backoff: tuple, as_json: bool) -> None:
         click.echo(f"{d.team}: {new}; sent {sum(sent.values())}", err=True)
 
 
-def _follow(store, team: str | None, backoff: tuple) -> None:
+def _follow(store, team: str | None, backoff: tuple, clock, now) -> None:
     from commands import notify
 
     stopping = [False]
@@ -85,7 +106,7 @@ def _follow(store, team: str | None, backoff: tuple) -> None:
         click.echo(f"{derived.team}: +{derived.outbox} in the outbox, sent {sum(sent.values())}", err=True)
 
     notify.follow(store, lambda: _teams(store, team), lambda: stopping[0], lang=language(), backoff=backoff[0],
-                  max_backoff=backoff[1], report=report)
+                  max_backoff=backoff[1], report=report, clock=clock, now_fn=(lambda: now) if now else None)
 
 
 @notify_group.command("add-target")

@@ -9,7 +9,9 @@
 (`TeamState.touched`; everything on a first run, a re-fold or a new link), and writes what is
 not noticed yet -- corrections included (`projections.notices.plan`) -- with the new position,
 in one transaction (`ledger.notify_store.write_batch`). A state kept from the previous round
-(`Tracker`) folds only the new events.
+(`Tracker`) folds only the new events. The clock-driven notices (`projections.notices_timed`:
+follow-up deadlines due soon or missed, the 日报) are read at the same moment; each 日报 off the
+fold at its own moment (`_summaries`), and a kept state wakes at the next one due (`Tracker.wake`).
 
 Delivery is in the order noticed, per target: the oldest undelivered notice blocks the ones
 after it while it is retried (5xx, 429, no connection, a robot's rate limit), with a backoff
@@ -32,6 +34,7 @@ from ledger.errors import UnknownTeam
 from ledger.notify_send import Sender, body_for
 from ledger.store import Store
 from projections import engine, notices
+from projections import notices_timed as timed
 
 from . import history
 from .notify_text import render
@@ -40,6 +43,16 @@ GIVE_UP_AFTER = 3
 MAX_BACKOFF = 300.0
 POLL = 1.0
 ONE_US = dt.timedelta(microseconds=1)
+DUE_HOURS = 2.0  # a follow-up deadline in the next 2 hours is noticed (issue #16's default)
+SUMMARY_AT = dt.time(20, 0)  # the 日报's local time
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What the clock-driven notices need: how far ahead a deadline is noticed, when the 日报 is."""
+
+    due_hours: float = DUE_HOURS
+    summary_at: dt.time = SUMMARY_AT
 
 
 @dataclass
@@ -56,6 +69,7 @@ class Tracker:
 
     state: engine.TeamState | None = None
     position: int = 0
+    wake: dt.datetime | None = None  # the next moment a deadline or a 日报 falls due
 
 
 def _now() -> dt.datetime:
@@ -89,19 +103,22 @@ def _load(store: Store, team: str, position: int, until: dt.datetime | None, hea
 
 
 def derive(store: Store, team: str, now: dt.datetime | None = None, *, lang: str = "zh",
-           tracker: Tracker | None = None) -> Derived:
+           tracker: Tracker | None = None, clock: Clock = Clock()) -> Derived:
     """Notices up to the store's head into the outbox, with the position, in one transaction."""
     now = now or _now()
     head = store.head(team)
     if head == 0:
         raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
     position, until = S.position(store, team)
-    moment = history.default_moment(store, team, now)
-    if position >= head and tracker is not None and tracker.state is not None and not _timers_due(tracker, moment):
+    moment = max(history.default_moment(store, team, now), until or now)
+    if position >= head and tracker is not None and tracker.state is not None and not _timers_due(tracker, moment) \
+            and (tracker.wake is None or moment < tracker.wake):
         return Derived(team, position)
     state, customers = _load(store, team, position, until, head, moment, tracker)
-    found = notices.derive(state, customers)
     keys, noticed = S.known(store, team)
+    found = notices.derive(state, customers) + timed.deadlines(state, moment, clock.due_hours)
+    found += _summaries(store, team, head, state, until, moment, clock.summary_at, keys)
+    found.sort(key=lambda n: n.order)
     names = {cid: c.name for cid, c in state.consultants.items()}
     new = notices.plan(found, keys, noticed, names)
     rows = [_row(n, noticed, state.tz, lang) for n in new]
@@ -109,10 +126,31 @@ def derive(store: Store, team: str, now: dt.datetime | None = None, *, lang: str
     state.touched = None
     if tracker is not None:
         tracker.state, tracker.position = state, head
+        tracker.wake = timed.next_wake(state, moment, clock.due_hours, clock.summary_at)
     counted: dict[str, int] = {}
     for n in new:
         counted[n.kind] = counted.get(n.kind, 0) + 1
     return Derived(team, head, counted, made)
+
+
+def _summaries(store: Store, team: str, head: int, state: engine.TeamState, until: dt.datetime | None,
+               moment: dt.datetime, at: dt.time, keys: set[str]) -> list[notices.Notice]:
+    """The 日报 due by `moment` and not noticed yet, each read off the fold at its own moment:
+    one fold stepping from the first to the last (a first run notices every day of the history)."""
+    wanted = [(date, when) for date, when in timed.summary_days(state, until, moment, at)
+              if f"{state.team or '-'}/summary/{date.isoformat()}" not in keys]
+    found = []
+    day: engine.TeamState | None = None
+    for date, when in wanted:
+        if day is None:
+            day = history.load(store, team, when, head=head).state
+        else:
+            try:
+                day = engine.replay(store.read_by_time(team, after_key=day.last_key, until=when), until=when, state=day)
+            except engine.NeedsFullReplay:
+                day = history.load(store, team, when, head=head).state
+        found.append(timed.summary(day, date, when))
+    return found
 
 
 def _timers_due(tracker: Tracker, moment: dt.datetime) -> bool:
@@ -178,18 +216,21 @@ def _deliver_to(store: Store, target: S.Target, sender: Sender, now_fn, backoff:
 
 
 def once(store: Store, teams: list[str], *, lang: str = "zh", backoff: float = 2.0,
-         max_backoff: float = MAX_BACKOFF) -> list[tuple]:
-    """`--once`: derive up to the head and deliver what is due, for each team."""
+         max_backoff: float = MAX_BACKOFF, clock: Clock = Clock(), now: dt.datetime | None = None) -> list[tuple]:
+    """`--once`: derive up to the head (at `now`, default the system clock) and deliver what is
+    due, for each team."""
     done = []
     for team in teams:
-        derived = derive(store, team, lang=lang)
+        derived = derive(store, team, now, lang=lang, clock=clock)
         done.append((derived, deliver(store, team, backoff=backoff, max_backoff=max_backoff)))
     return done
 
 
 def follow(store: Store, teams_fn, stop, *, lang: str = "zh", backoff: float = 2.0,
-           max_backoff: float = MAX_BACKOFF, poll: float = POLL, report=None) -> None:
-    """`--follow`: derive and deliver every `poll` seconds until `stop()` is true."""
+           max_backoff: float = MAX_BACKOFF, poll: float = POLL, report=None, clock: Clock = Clock(),
+           now_fn=None) -> None:
+    """`--follow`: derive (at `now_fn()`, default the system clock) and deliver every `poll`
+    seconds until `stop()` is true."""
     trackers: dict[str, Tracker] = {}
     sender = Sender()
     try:
@@ -198,7 +239,8 @@ def follow(store: Store, teams_fn, stop, *, lang: str = "zh", backoff: float = 2
             for team in teams_fn():
                 tracker = trackers.setdefault(team, Tracker())
                 try:
-                    derived = derive(store, team, lang=lang, tracker=tracker)
+                    derived = derive(store, team, now_fn() if now_fn else None, lang=lang, tracker=tracker,
+                                     clock=clock)
                 except S.Stale:
                     tracker.state = None  # another notifier wrote first: read again next round
                     continue

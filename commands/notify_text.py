@@ -28,6 +28,15 @@ TEXTS = {
     "sanction": N_("Sanction {sanction}: {consultant}, {kind} on {channels}, from {start} until {until} "
                    "({rule}): {reason}"),
     "lifted": N_("Sanction {sanction} of {consultant} lifted at {lifted} (R-SA-9)."),
+    "due-soon": N_("Follow-up due soon: the customer of lead {lead}, held by {owner}, is due by {due} ({rule})."),
+    "missed": N_("Follow-up missed: the customer of lead {lead}, held by {owner}, was due by {due} ({rule})."),
+    "summary": N_("Daily summary of team {team}, {date} (as of {time})"),
+    "summary_row": N_("{who}: {leads} leads, {turns} turns, {overdue} overdue follow-ups"),
+    "summary_overdue": N_("Overdue follow-ups in all: {n}"),
+    "summary_disputes": N_("Open disputes: {n}"),
+    "summary_dispute": N_("  lead {lead}, held by {owner}"),
+    "summary_tomorrow": N_("Sanctions starting tomorrow: {n}"),
+    "summary_sanction": N_("  {consultant}: {kind} on {channels}, from {start} until {until} ({rule})"),
     "key": N_("Notice key: {key}"),
     "at": N_("At: {at}"),
     "all channels": N_("all channels"),
@@ -65,8 +74,34 @@ def render(notice: Notice, tz: ZoneInfo, lang: str = "zh") -> tuple[str, str]:
     return t(TEXTS["title"]), text + "\n" + t(TEXTS["key"]).format(key=notice.key)
 
 
+def _channels(f: dict, t) -> str:
+    return t(TEXTS["all channels"]) if "*" in f["channels"] else "、".join(t(c) for c in f["channels"])
+
+
+def _summary(f: dict, t, tz: ZoneInfo) -> list[str]:
+    """The 日报: a line per consultant, then the team's overdue follow-ups, disputes, tomorrow."""
+    lines = [t(TEXTS["summary"]).format(team=f["team"], date=f["date"], time=_when(f["moment"], tz)[11:])]
+    lines += [t(TEXTS["summary_row"]).format(who=_who(r["consultant"], t), leads=r["leads"], turns=r["turns"],
+                                             overdue=r["overdue"]) for r in f["consultants"]]
+    lines.append(t(TEXTS["summary_overdue"]).format(n=f["overdue"]))
+    lines.append(t(TEXTS["summary_disputes"]).format(n=len(f["disputes"])))
+    lines += [t(TEXTS["summary_dispute"]).format(lead=d["lead"], owner=_who(d["owner"], t)) for d in f["disputes"]]
+    lines.append(t(TEXTS["summary_tomorrow"]).format(n=len(f["tomorrow"])))
+    for s in f["tomorrow"]:
+        until = _when(s["until"], tz) if s["until"] else t(TEXTS["until lifted"])
+        lines.append(t(TEXTS["summary_sanction"]).format(consultant=_who(s["consultant"], t), kind=t(s["kind"]),
+                                                         channels=_channels(s, t), start=_when(s["from"], tz),
+                                                         until=until, rule=s["rule"]))
+    return lines
+
+
 def _lines(notice: Notice, f: dict, t, tz: ZoneInfo) -> list[str]:
     kind = notice.kind
+    if kind == "summary":
+        return _summary(f, t, tz)
+    if kind in ("due-soon", "missed"):
+        return [t(TEXTS[kind]).format(lead=f["lead"], owner=_who(f["owner"], t), due=_when(f["due"], tz),
+                                      rule=f["rule"])]
     if kind == "allocated":
         channel = t(f["channel"])
         if f["owner"] is None:
@@ -84,7 +119,7 @@ def _lines(notice: Notice, f: dict, t, tz: ZoneInfo) -> list[str]:
     if kind == "disputed":
         return [t(TEXTS["disputed"]).format(lead=f["lead"], claimant=_who(f["claimant"], t),
                                             owner=_who(f["owner"], t))]
-    channels = t(TEXTS["all channels"]) if "*" in f["channels"] else "、".join(t(c) for c in f["channels"])
+    channels = _channels(f, t)
     if kind == "sanction":
         until = _when(f["until"], tz) if f["until"] else t(TEXTS["until lifted"])
         return [t(TEXTS["sanction"]).format(sanction=f["sanction"], consultant=_who(f["consultant"], t),

@@ -26,7 +26,8 @@ from cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = str(ROOT / "fixtures" / "demo-campus-month.jsonl")
-DEMO_COUNTS = {"allocated": 510, "moved": 28, "disputed": 1, "sanction": 2, "lifted": 1}
+NOW = "2026-12-04T20:00:00+08:00"  # the notifier's clock: four days after the demo month
+DEMO_COUNTS = {"allocated": 510, "moved": 28, "disputed": 1, "sanction": 2, "lifted": 1, "missed": 40, "summary": 30}
 DEMO_TOTAL = sum(DEMO_COUNTS.values())
 SECRET = "SECtest-secret"
 
@@ -95,6 +96,8 @@ def receiver():
 
 
 def run(db: str, *args: str, code: int = 0):
+    if args[:2] == ("notify", "--once") and "--now" not in args:
+        args = (*args, "--now", NOW)
     result = CliRunner().invoke(main, ["--lang", "zh", *args, "--db", db])
     assert result.exit_code == code, (args, result.output)
     return result
@@ -157,7 +160,7 @@ def _check_format(kind: str, path: str, headers: dict, body: bytes, message: dic
 def _follow(db: str, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "LEDGER_DB": db, "LEDGER_LANG": "zh"}
     return subprocess.Popen([sys.executable, "-m", "cli", "notify", "--follow", "--team", "renda", "--backoff", "0.05",
-                             "--max-backoff", "0.2", *extra], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "--max-backoff", "0.2", "--now", NOW, *extra], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def _wait(predicate, seconds: float = 90.0) -> None:
@@ -232,3 +235,58 @@ def test_a_back_dated_presence_change_that_moves_an_earlier_lead_gives_a_correct
     assert "王芳 (c1)" in l1["text"] and l1["facts"]["owner"]["name"] in l1["text"] and "更正" in l1["text"]
     keys = r.keys()
     assert set(keys.values()) == {1}
+
+
+def _notices(r: Receiver) -> dict[str, dict]:
+    return {json.loads(q[2])["key"]: json.loads(q[2]) for q in r.accepted()}
+
+
+def test_the_daily_summary_of_2026_11_16_reads_right_in_chinese_and_is_sent_once(tmp_path, receiver):
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    r = receiver()
+    demo_with_target(db, "webhook", r.url + "/hook")
+    run(db, "notify", "--once", "--team", "renda")
+    summaries = sorted(k for k in r.keys() if kind_of(k) == "summary")
+    assert summaries == [f"renda/summary/2026-11-{day:02d}" for day in range(1, 31)]  # none after the last event
+    day = _notices(r)["renda/summary/2026-11-16"]
+    lines = day["text"].splitlines()
+    assert lines[0] == "日报：renda 团队 2026-11-16（截至 20:00）"
+    assert "李娜 (c2)：线索 3 条，轮次 4，逾期跟进 6" in lines
+    assert "王芳 (c1)：线索 0 条，轮次 1，逾期跟进 2" in lines
+    assert "逾期跟进合计：20" in lines and "未决争议：0" in lines  # 李娜's claim on L1116-X2 is at 20:10
+    assert "明日开始的处罚：0" in lines and lines[-1] == "通知编号：renda/summary/2026-11-16"
+    assert day["facts"]["moment"] == "2026-11-16T20:00:00+08:00" and len(day["facts"]["consultants"]) == 6
+    later = json.loads(run(db, "notify", "--once", "--team", "renda", "--json", "--now", "2026-12-05T21:00:00+08:00").stdout)
+    assert "summary" not in later["teams"][0]["new"]  # (deadlines of the next day are missed meanwhile)
+    assert r.keys()["renda/summary/2026-11-16"] == 1 and set(r.keys().values()) == {1}
+
+
+def test_the_summary_time_is_the_teams_local_time_and_the_summary_of_that_moment(tmp_path, receiver):
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    r = receiver()
+    demo_with_target(db, "webhook", r.url + "/hook")
+    run(db, "notify", "--once", "--team", "renda", "--summary-at", "21:00")
+    day = _notices(r)["renda/summary/2026-11-16"]
+    assert day["facts"]["moment"] == "2026-11-16T21:00:00+08:00"
+    assert "未决争议：1" in day["text"] and "线索 L1116-X2，由 刘洋 (c4) 持有" in day["text"]  # the claim at 20:10
+    run(db, "notify", "--once", "--team", "renda", "--summary-at", "25:00", code=2)
+
+
+def test_a_lead_left_without_follow_up_is_noticed_due_soon_then_missed_to_its_owner(tmp_path, receiver):
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    r = receiver()
+    demo_with_target(db, "webhook", r.url + "/hook")
+    run(db, "notify", "--once", "--team", "renda", "--now", "2026-11-30T23:00:00+08:00")
+    soon = _notices(r)["renda/due-soon/L000494/20261130T160000.000000Z"]  # L000494 arrived 11-30, not followed
+    assert soon["kind"] == "due-soon" and soon["facts"]["owner"] == {"id": "c2", "name": "李娜"}
+    assert "跟进即将到期" in soon["text"] and "2026-12-01 00:00" in soon["text"] and "李娜 (c2)" in soon["text"]
+    # at 24:00 R-FU-2 moves it to 王芳, who has until the end of 12-01; she does not follow it up either
+    run(db, "notify", "--once", "--team", "renda", "--now", "2026-12-02T00:30:00+08:00")
+    found = _notices(r)
+    assert "renda/moved/L000494/20261130T160000.000000Z/R-FU-2" in found
+    missed = found["renda/missed/L000494/20261201T160000.000000Z"]
+    assert missed["facts"]["owner"] == {"id": "c1", "name": "王芳"} and missed["facts"]["rule"] == "R-FU-1"
+    assert "跟进已逾期" in missed["text"] and "王芳 (c1)" in missed["text"] and "2026-12-02 00:00" in missed["text"]
+    assert "renda/due-soon/L000494/20261201T160000.000000Z" not in found  # first seen past due: missed only
+    again = json.loads(run(db, "notify", "--once", "--team", "renda", "--json", "--now", "2026-12-02T00:31:00+08:00").stdout)
+    assert again["teams"][0]["new"] == {} and set(r.keys().values()) == {1}
