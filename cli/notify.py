@@ -42,11 +42,15 @@ def _store(db: str | None):
               help="The local time (the team's zone) of each team's daily summary (日报).")
 @click.option("--now", metavar="TIME", callback=_time_option,
               help="The notifier's clock, ISO 8601 with an offset (default: the system clock); for a replay or a test.")
+@click.option("--since", metavar="TIME", callback=_time_option,
+              help="Send only notices about facts at or after TIME; earlier ones are noted and never sent "
+                   "(a first run on a team with a history behind it).")
 @click.option("--json", "as_json", is_flag=True, help="--once: print what was done as JSON on standard output.")
 @db_option
 @click.pass_context
 def notify_group(ctx: click.Context, once: bool, follow: bool, team: str | None, backoff: float,
-                 max_backoff: float, due_hours: float, summary_at, now, as_json: bool, db: str | None) -> None:
+                 max_backoff: float, due_hours: float, summary_at, now, since, as_json: bool,
+                 db: str | None) -> None:
     """Tell people when it concerns them: a lead allocated, a customer moved, a claim disputed, a
     sanction imposed or lifted, each delivered once per fact to the team's targets.
 
@@ -63,7 +67,7 @@ def notify_group(ctx: click.Context, once: bool, follow: bool, team: str | None,
                          "list-targets)")
     from commands.notify import Clock
 
-    clock = Clock(due_hours, summary_at)
+    clock = Clock(due_hours, summary_at, since)
     with _store(db) as store:
         if once:
             _once(store, team, (backoff, max_backoff), as_json, clock, now)

@@ -53,6 +53,9 @@ class Clock:
 
     due_hours: float = DUE_HOURS
     summary_at: dt.time = SUMMARY_AT
+    # Facts before this moment are noted (their keys known, so never sent later) but not sent:
+    # the first run on a team with a history behind it need not flood its groups with it.
+    since: dt.datetime | None = None
 
 
 @dataclass
@@ -122,7 +125,7 @@ def derive(store: Store, team: str, now: dt.datetime | None = None, *, lang: str
     names = {cid: c.name for cid, c in state.consultants.items()}
     new = notices.plan(found, keys, noticed, names)
     rows = [_row(n, noticed, state.tz, lang) for n in new]
-    made = S.write_batch(store, team, rows, position, head, moment)
+    made = S.write_batch(store, team, rows, position, head, moment, quiet_before=clock.since)
     state.touched = None
     if tracker is not None:
         tracker.state, tracker.position = state, head

@@ -167,9 +167,10 @@ def known(store: Store, team: str) -> tuple[set[str], dict[str, tuple[str | None
 
 
 def write_batch(store: Store, team: str, rows: list[Row], expected: int, new_position: int,
-                until: dt.datetime) -> int:
+                until: dt.datetime, quiet_before: dt.datetime | None = None) -> int:
     """Write the notices, one outbox row per (notice, target of the team), and the position, in
-    ONE transaction guarded by `expected`; returns the outbox rows made. Raises `Stale`."""
+    ONE transaction guarded by `expected`; returns the outbox rows made. A notice about a fact
+    before `quiet_before` is written without outbox rows: noticed, never sent. Raises `Stale`."""
     ensure_tables(store)
     sql = lambda s: _sql(store, s)  # noqa: E731
     with store._cursor(commit=True) as cur:
@@ -190,8 +191,9 @@ def write_batch(store: Store, team: str, rows: list[Row], expected: int, new_pos
         for ordinal, row in enumerate(rows, start=first):
             notices.append((team, row.key, row.kind, row.subject, row.value, row.revision, to_micros(row.at),
                             ordinal, row.facts))
-            outbox.extend((name, row.key, team, ordinal, row.bodies[kind], 0, 0, None, 0, None)
-                          for name, kind in kinds)
+            if quiet_before is None or row.at >= quiet_before:
+                outbox.extend((name, row.key, team, ordinal, row.bodies[kind], 0, 0, None, 0, None)
+                              for name, kind in kinds)
         store.recorder.insert_rows(cur, "ledger_notify_notices", ("text", "text", "text", "text", "text", "bigint",
                                                                   "bigint", "bigint", "text"), notices)
         store.recorder.insert_rows(cur, "ledger_notify_outbox", ("text", "text", "text", "bigint", "text", "bigint",

@@ -290,3 +290,22 @@ def test_a_lead_left_without_follow_up_is_noticed_due_soon_then_missed_to_its_ow
     assert "renda/due-soon/L000494/20261201T160000.000000Z" not in found  # first seen past due: missed only
     again = json.loads(run(db, "notify", "--once", "--team", "renda", "--json", "--now", "2026-12-02T00:31:00+08:00").stdout)
     assert again["teams"][0]["new"] == {} and set(r.keys().values()) == {1}
+
+
+def test_since_notes_the_history_before_it_without_sending_it(tmp_path, receiver):
+    """A first run on a team with a history behind it: `--since` sends only the facts from then
+    on; the earlier ones are noted, so a later run without it does not send them either."""
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    r = receiver()
+    demo_with_target(db, "webhook", r.url + "/hook")
+    answer = json.loads(run(db, "notify", "--once", "--team", "renda", "--json", "--since",
+                            "2026-11-25T00:00:00+08:00").stdout)
+    assert answer["teams"][0]["new"] == DEMO_COUNTS  # every fact is noticed ...
+    keys = r.keys()
+    assert 0 < len(keys) < DEMO_TOTAL  # ... but only the late ones are sent
+    assert sorted(k for k in keys if kind_of(k) == "summary") == [f"renda/summary/2026-11-{d}" for d in range(25, 31)]
+    for _, _, body, _ in r.accepted():
+        facts = json.loads(body)["facts"]
+        assert (facts.get("at") or facts.get("moment") or facts["due"]) >= "2026-11-25", facts
+    again = json.loads(run(db, "notify", "--once", "--team", "renda", "--json").stdout)
+    assert again["teams"][0]["new"] == {} and r.keys() == keys
