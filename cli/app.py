@@ -336,14 +336,12 @@ def _emit_json(answer: dict) -> None:
     click.echo(json.dumps(answer, ensure_ascii=False, default=str))
 
 
-def _ask(opts: StoreOptions, question, *args, limit: int | None = None):
+def _ask(opts: StoreOptions, question, *args):
     """Fold the team to --at and ask `question(state, *args)`: (state, answer), or (None, None)
-    once the answer went out as JSON (its one list cut to `limit` items when given, 0: all)."""
+    once the answer went out as JSON."""
     _, state = _team_state(opts)
     answer = question(state, *args)
     if opts.json:
-        if limit:
-            answer = {key: value[:limit] if isinstance(value, list) else value for key, value in answer.items()}
         _emit_json(answer)
         return None, None
     return state, answer
@@ -364,14 +362,5 @@ def _table(title: str, columns: list[str]):
     for column in columns:
         table.add_column(column)
     return table
-
-
-def _date(text: str, option: str) -> dt.date:
-    from ledger.events import parse_date_text
-
-    try:
-        return parse_date_text(text)
-    except ValueError as error:
-        raise InputError(f"{option}: {error}") from None
 
 

@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 import click
 
-from .app import StoreOptions, _console, _date, _emit_json, _table, main, store_options
+from .app import StoreOptions, _console, _emit_json, _table, main, store_options
 from .records import RECORD_PRESETS
 
 
@@ -28,10 +28,11 @@ def whatif_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _whatif_run(opts: StoreOptions, date_from: str, date_to: str, preset: str | None,
                 overrides: tuple[str, ...], lead: str | None = None):
     from commands import whatif
+    from commands.answers import parse_date
 
     with opts.open_store() as store:
         team = opts.resolve_team(store)
-        return whatif.run(store, team, _date(date_from, "--from"), _date(date_to, "--to"),
+        return whatif.run(store, team, parse_date(date_from, "--from"), parse_date(date_to, "--to"),
                           preset=preset, overrides=overrides, lead=lead, as_recorded=opts.as_recorded)
 
 
@@ -138,14 +139,15 @@ def fairness_command(date_from: str, date_to: str, preset: str | None, overrides
       ledger fairness --team renda --from 2026-11-01 --to 2026-11-30 --override bonus_channels=[]
     """
     from commands import whatif
+    from commands.answers import parse_date
 
     if preset is not None or overrides:
         outcome = _whatif_run(opts, date_from, date_to, preset, overrides)
         answer, names = whatif.fairness_answer(outcome), {**outcome.alternative.names, **outcome.actual.names}
     else:
         with opts.open_store() as store:
-            period, side = whatif.observed(store, opts.resolve_team(store), _date(date_from, "--from"),
-                                           _date(date_to, "--to"), opts.as_recorded)
+            period, side = whatif.observed(store, opts.resolve_team(store), parse_date(date_from, "--from"),
+                                           parse_date(date_to, "--to"), opts.as_recorded)
         answer, names = whatif.fairness_answer(None, side, period), side.names
     if opts.json:
         return _emit_json(answer)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError
-from .store import Store, from_micros, to_micros
+from .store import Store, from_micros, rowcount, to_micros
 
 ROLES = ("supervisor", "reception", "consultant", "viewer")
 NAME = re.compile(r"[^\s\x00-\x1f\x7f/\\]{1,64}")
@@ -88,7 +88,7 @@ def _execute(store: Store, statement: str, params: tuple = ()) -> int:
     ensure_tables(store)
     with store._cursor(commit=True) as cur:
         cur.execute(store.recorder.sql(statement), params)
-        return getattr(cur, "sqlite_cursor", cur).rowcount
+        return rowcount(cur)
 
 
 def _rows(store: Store, statement: str, params: tuple = ()) -> list[Any]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .events import Recorded
-from .store import EVENTS_TABLE, Key, Store, decode_event, from_micros, to_micros
+from .store import EVENTS_TABLE, Key, Store, decode_event, from_micros, rowcount, to_micros
 
 _TABLES = [
     "CREATE TABLE IF NOT EXISTS ledger_model_gens (team TEXT NOT NULL, gen BIGINT NOT NULL, "
@@ -69,10 +69,6 @@ def _sql(store: Store, statement: str) -> str:
     return store.recorder.sql(statement)
 
 
-def _rowcount(cur: Any) -> int:
-    return getattr(cur, "sqlite_cursor", cur).rowcount
-
-
 def ensure_tables(store: Store) -> None:
     """Create the model tables on first use (once per opened store)."""
     store.ensure_tables("ledger_model_commission", _TABLES, lock=7251002)
@@ -115,7 +111,7 @@ def swap(store: Store, team: str, new: int, expected_position: int) -> None:
     with store._cursor(commit=True) as cur:
         cur.execute(sql("UPDATE ledger_model_gens SET live = 1 WHERE team = ? AND gen = ? AND position = ?"),
                     (team, new, expected_position))
-        if _rowcount(cur) != 1:
+        if rowcount(cur) != 1:
             raise Stale(team)
         cur.execute(sql("SELECT gen FROM ledger_model_gens WHERE team = ? AND gen <> ?"), (team, new))
         for (old,) in cur.fetchall():
@@ -138,7 +134,7 @@ def write(store: Store, team: str, gen: int, models: Any, expected_position: int
         cur.execute(sql("UPDATE ledger_model_gens SET position = ?, horizon_us = ?, tz = ? "
                         "WHERE team = ? AND gen = ? AND position = ?"),
                     (models.position, horizon_us, models.tz, team, gen, expected_position))
-        if _rowcount(cur) != 1:
+        if rowcount(cur) != 1:
             raise Stale(team)
         owners = _owner_rows(store, cur, team, gen, models, start_us)
         if start_us is None:

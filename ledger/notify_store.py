@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError
-from .store import Store, from_micros, to_micros
+from .store import Store, from_micros, rowcount, to_micros
 
 KINDS = ("wecom", "dingtalk", "webhook")
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -88,10 +88,6 @@ def _sql(store: Store, statement: str) -> str:
     return store.recorder.sql(statement)
 
 
-def _rowcount(cur: Any) -> int:
-    return getattr(cur, "sqlite_cursor", cur).rowcount
-
-
 def ensure_tables(store: Store) -> None:
     """Create the notifier's tables on first use (once per opened store)."""
     store.ensure_tables("ledger_notify_positions", _TABLES, lock=7251004)
@@ -106,7 +102,7 @@ def _execute(store: Store, statement: str, params: tuple = ()) -> int:
     ensure_tables(store)
     with store._cursor(commit=True) as cur:
         cur.execute(_sql(store, statement), params)
-        return _rowcount(cur)
+        return rowcount(cur)
 
 
 # -- targets --------------------------------------------------------------------------------------
@@ -181,7 +177,7 @@ def write_batch(store: Store, team: str, rows: list[Row], expected: int, new_pos
             cur.execute(sql(insert), (team,))
         cur.execute(sql("UPDATE ledger_notify_positions SET position = ?, until_us = ? WHERE team = ? AND position = ?"),
                     (new_position, to_micros(until), team, expected))
-        if _rowcount(cur) != 1:
+        if rowcount(cur) != 1:
             raise Stale(team)
         cur.execute(sql("SELECT COALESCE(MAX(ordinal), 0) FROM ledger_notify_notices WHERE team = ?"), (team,))
         first = int(cur.fetchone()[0]) + 1

@@ -45,6 +45,7 @@ from .base import (
     Key,
     decode_event,
     from_micros,
+    rowcount,
     team_stream_id,
     to_micros,
 )
@@ -53,4 +54,4 @@ from .url import DEFAULT_URL, StoreURL, parse_url
 
 __all__ = ["Store", "open_store", "ImportSession", "StoreURL", "parse_url", "DEFAULT_URL", "EVENTS_TABLE",
            "RECENT_CHECKPOINTS", "TEAM_NAMESPACE", "AppendPlan", "Key", "decode_event", "from_micros", "to_micros",
-           "team_stream_id"]
+           "team_stream_id", "rowcount"]

@@ -42,6 +42,11 @@ def from_micros(micros: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=micros)
 
 
+def rowcount(cur: Any) -> int:
+    """The rows the cursor's last statement changed (the SQLite recorder wraps its cursor)."""
+    return getattr(cur, "sqlite_cursor", cur).rowcount
+
+
 def decode_event(topic: str, state: bytes) -> Event:
     """A stored event; the same as `EVENT_TYPES[topic].model_validate_json(state)` (ledger.codec)."""
     return _fast_decode(topic, state)
