@@ -121,18 +121,32 @@ def _fold(records: list, until: dt.datetime | None) -> TeamState:
 
 
 def _fold_all(records: list) -> TeamState:
-    ordered = records if _in_order(records) else sorted(records, key=_key)  # the store reads them in order
+    ordered, link_plan = _order(records)
     state = TeamState()
-    state.link_plan = tuple(identity.link_fact(r) for r in ordered if isinstance(r.event, (E.CustomersLinked, E.CustomersUnlinked)))
+    state.link_plan = link_plan
     identity.build_identity(state, ordered)
     for rec in ordered:
         state = apply(state, rec)
     return state
 
 
-def _in_order(records: list) -> bool:
-    keys = [(r.event.at, r.seq) for r in records]
-    return all(a < b for a, b in zip(keys, keys[1:]))
+_LINKS = (E.CustomersLinked, E.CustomersUnlinked)
+
+
+def _order(records: list) -> tuple[list, tuple]:
+    """The records by key (the store reads them so: then no re-sort) and the link facts in that
+    order, in one pass."""
+    previous = None
+    links = []
+    for rec in records:
+        key = (rec.event.at, rec.seq)
+        if previous is not None and key <= previous:
+            ordered = sorted(records, key=_key)
+            return ordered, tuple(identity.link_fact(r) for r in ordered if type(r.event) in _LINKS)
+        previous = key
+        if type(rec.event) in _LINKS:
+            links.append(identity.link_fact(rec))
+    return records, tuple(links)
 
 
 def _fire(state: TeamState, until: dt.datetime) -> None:
