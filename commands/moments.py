@@ -62,7 +62,7 @@ def resolve(value: Any, now: dt.datetime, zone: dt.tzinfo) -> Any:
 def parse(text: str, now: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
     """The aware moment `text` names, with `now` the clock and `zone` the team's; ValueError (a
     message saying what was expected and what was typed) otherwise."""
-    from ledger.events import check_moment, parse_time_text, shown
+    from ledger.events import TIME_RANGE, check_moment, parse_time_text, shown
 
     typed = " ".join(text.split())
     if _ISO_START.match(typed):
@@ -74,7 +74,10 @@ def parse(text: str, now: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
             raise ValueError(f"expected a time: {SYNTAX}; got {shown(text)}") from None
         return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
     local = now.astimezone(zone).replace(microsecond=0)
-    moment = _relative(typed, local) or _day(typed, local)
+    try:
+        moment = _relative(typed, local) or _day(typed, local)
+    except OverflowError:
+        raise ValueError(f"expected a time from {TIME_RANGE}, got {shown(text)}") from None
     if moment is None:
         raise ValueError(f"expected a time: {SYNTAX}; got {shown(text)}")
     return check_moment(moment, text)
