@@ -395,9 +395,12 @@ def rules_command(rule_id: str | None, as_json: bool, lang: str | None) -> None:
 
 @main.command("commission")
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month of the statements.")
-@click.option("--csv", "as_csv", is_flag=True, help="CSV for payroll spreadsheets (UTF-8 with BOM).")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="CSV for payroll spreadsheets: one row per line (team, month, consultant, name, rule, contract, "
+                   "basis, rate, amount), no totals; UTF-8 with BOM, CRLF; headers in the output language.")
+@click.option("--totals", is_flag=True, help="With --csv (or alone): the CSV of each payee's total instead, one row each.")
 @store_options(at=False, as_recorded=True)
-def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
+def commission_command(month: str, as_csv: bool, totals: bool, opts: StoreOptions) -> None:
     """Commission statements of a month, one per consultant, each line citing its rule,
     contract and events (R-CM-*). The month's events decide it (R-CM-6), not --at.
 
@@ -405,6 +408,7 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
     Example:
       ledger commission --team jiuzhou --month 2026-11
       ledger commission --team jiuzhou --month 2026-11 --csv > 2026-11.csv
+      ledger commission --team jiuzhou --month 2026-11 --csv --totals > 2026-11-totals.csv
     """
     from commands import answers
 
@@ -413,8 +417,9 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
         team = opts.resolve_team(store)
         if opts.json:  # commands.answers: the same bytes as the web desk's API
             return click.echo(answers.commission_json(store, team, month, opts.as_recorded))
-        if as_csv:  # commands.answers: the same bytes as the web desk's download
-            sys.stdout.buffer.write(answers.commission_csv(store, team, month, opts.as_recorded))
+        if as_csv or totals:  # commands.answers: the same bytes as the web desk's download
+            sys.stdout.buffer.write(answers.commission_csv(store, team, month, opts.as_recorded, totals=totals,
+                                                           gettext=tr))
             sys.stdout.buffer.flush()
             return
         state, answer = answers.commission_answer(store, team, month, opts.as_recorded)

@@ -8,7 +8,7 @@ import click
 
 from ledger.errors import InputError
 
-from .app import StoreOptions, _console, main, parse_time, store_options, tr, word
+from .app import StoreOptions, _console, _time_option, main, resolve_times, store_options, tr, word
 
 # -- recording commands (issue 5) ----------------------------------------------------------------
 # One command per event a person records (handlers in commands/record.py: validate -> decide ->
@@ -22,16 +22,6 @@ RECORD_PRESETS = ("campus", "realty", "fitness")
 _STATUS_STYLE = {"eligible": "green", "busy_new": "cyan", "away": "yellow", "leave": "yellow",
                  "busy_old": "yellow", "suspended": "red", "skip": "magenta", "throttled": "magenta",
                  "held": "red", "left": "dim"}
-
-
-def _event_time(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
-    """An ISO 8601 time; without an offset it is read later in the team's time zone."""
-    if value is None:
-        return None
-    try:
-        return parse_time(value, offset=False)
-    except InputError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 def _completion_state(ctx: click.Context):
@@ -112,9 +102,9 @@ def record_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Void that entry in the same step: this one corrects it (R-CO-2)."),
         click.option("--allow-future", is_flag=True, expose_value=False, callback=_meta,
                      help="Accept --at more than 5 minutes ahead of now (simulations, tests; R-CO-5)."),
-        click.option("--at", "when", metavar="TIME", callback=_event_time,
-                     help="When it happened (ISO 8601, e.g. 2026-11-02T09:00:00+08:00; default now; "
-                          "without an offset: the team's time zone)."),
+        click.option("--at", "when", metavar="TIME", callback=_time_option,
+                     help="When it happened (default now): 2026-11-02T09:00:00+08:00 (without an offset: the "
+                          "team's zone), today 09:30, 昨天 18:00, -10m, 2 hours ago, 2小时前 (docs/CLI.md)."),
     ):
         func = option(func)
     return store_options(at=False)(func)
@@ -136,6 +126,10 @@ def _record(opts: StoreOptions, handler: Callable[..., Any], *args: Any, when: d
     meta = click.get_current_context().meta
     with opts.open_store() as store:
         team = _record_team(opts, store, new_team)
+        options = {"at": "--at", "start": "--from", "until": "--until"}  # the typed times, read in the team's zone
+        times = resolve_times(store, team, now, {"--at": when, **{options[k]: kwargs[k] for k in options if k in kwargs}})
+        when = times["--at"]
+        kwargs.update({k: times[options[k]] for k in options if k in kwargs})
         outcome = handler(store, team, *args, at=when, now=now, allow_future=meta.get("ledger.allow_future", False),
                           amend=meta.get("ledger.amend"), amend_reason=meta.get("ledger.amend_reason"), **kwargs)
     for note in outcome.notes:
@@ -283,8 +277,8 @@ def rule_command(opts: StoreOptions, lead: str, owner: str, reason: str, by: str
 @click.option("--throttle", metavar="K/N", help="Take K of every N turns (R-SA-3), e.g. 1/2.")
 @click.option("--channels", metavar="LIST", required=True, shell_complete=complete_channel_list,
               help="Comma-separated channels, or * for all.")
-@click.option("--from", "start", metavar="TIME", callback=_event_time, help="Start (default: the event's time).")
-@click.option("--until", metavar="TIME", callback=_event_time, help="End (exclusive); none: until lifted.")
+@click.option("--from", "start", metavar="TIME", callback=_time_option, help="Start (default: the event's time).")
+@click.option("--until", metavar="TIME", callback=_time_option, help="End (exclusive); none: until lifted.")
 @click.option("--rule", "rule_id", metavar="R-SA-x", required=True, help="The rule it applies, e.g. R-SA-6.")
 @click.option("--reason", metavar="TEXT", required=True, help="Why.")
 @click.option("--penalty", metavar="ID", help="Penalty id (default: generated, P<date>-<n>).")
