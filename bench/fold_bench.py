@@ -8,6 +8,11 @@ child parses the file with its own `ledger.events.parse_event` and reports the f
 `--repeat` replays (GC as the fold leaves it) of the records in (at, seq) order, as the store
 reads them. Prints JSON; never an assertion.
 
+Then, in this process (this tree's code), the costs of the queries the web desk answers from a
+state held in memory -- `board`, `followups`, `disputes` and the last full month's `commission`
+statements -- on the year's state and on its first day's (issue #19: each <= 10 ms on the year),
+medians of `--query-runs` calls.
+
 Usage:
   python bench/fold_bench.py                                   # this tree only
   git worktree add /tmp/base d3aaf18 && python bench/fold_bench.py --baseline /tmp/base
@@ -21,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +56,39 @@ def child(tree: Path, history: Path, repeat: int) -> dict:
     return json.loads(out.stdout)
 
 
+def held_costs(history: Path, runs: int) -> dict:
+    """Milliseconds per in-memory query on the whole history's state and on its first day's."""
+    from ledger.events import Recorded, parse_event
+    from projections import board, queries
+    from projections.commission import statements
+    from projections.engine import replay
+
+    with open(history, encoding="utf-8") as handle:
+        records = [Recorded(i + 1, parse_event(json.loads(line))) for i, line in enumerate(handle)]
+    records.sort(key=lambda r: (r.event.at, r.seq))
+    first_day = records[0].event.at + dt.timedelta(days=1)
+    out: dict = {}
+    for name, chosen in (("year", records), ("day", [r for r in records if r.event.at < first_day])):
+        state = replay(chosen)
+        at = state.clock
+        local = at.astimezone(state.tz)
+        month = (local.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m") if name == "year" \
+            else local.strftime("%Y-%m")
+        asks = {"board": lambda: board.board(state, at), "followups": lambda: queries.followups(state),
+                "disputes": lambda: queries.disputes(state),
+                "commission_month": lambda: statements(state.money, state.policies, state.tz, month)}
+        for query, ask in asks.items():
+            times = []
+            for _ in range(runs):
+                began = time.perf_counter()
+                ask()
+                times.append(time.perf_counter() - began)
+            out.setdefault(query, {})[f"{name}_ms"] = round(statistics.median(times) * 1000, 3)
+    for figures in out.values():
+        figures["year_over_day"] = round(figures["year_ms"] / max(figures["day_ms"], 0.001), 1)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365)
@@ -58,6 +97,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="alternating rounds (one child per tree each)")
     parser.add_argument("--repeat", type=int, default=3, help="replays per child")
     parser.add_argument("--baseline", type=Path, help="another checkout to measure on the same events")
+    parser.add_argument("--query-runs", type=int, default=21, help="calls per in-memory query (0: skip)")
     options = parser.parse_args()
 
     from fixtures.generate import generate, write_jsonl
@@ -74,12 +114,16 @@ def main() -> None:
                 figures = child(tree, history, options.repeat)
                 events = figures["events"]
                 times[name].append(figures["min_s"])
+        held = held_costs(history, options.query_runs) if options.query_runs else None
     result = {"events": events, **{f"{name}_replay_s": round(statistics.median(t), 3) for name, t in times.items()}}
     result["current_events_per_s"] = round(events / statistics.median(times["current"]))
     if options.baseline:
         result["speedup_current_over_baseline"] = round(
             statistics.median(times["baseline"]) / statistics.median(times["current"]), 3)
         result["target_speedup"] = 1.3
+    if held:
+        result["held_in_memory"] = held
+        result["held_target_year_ms_below"] = 10
     print(json.dumps(result, indent=2))
 
 
