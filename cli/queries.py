@@ -86,7 +86,7 @@ def next_command(channel: str, opts: StoreOptions) -> None:
         if opts.json:  # commands.answers: the same bytes as the web desk's API
             return click.echo(answers.next_json(store, team, channel, opts.at, _now(), opts.as_recorded))
         state, answer = answers.next_answer(store, team, channel, opts.at, _now(), opts.as_recorded)
-    who = _name(state, answer["next"]) if answer["next"] else tr("nobody: the lead would be deferred")
+    who = _name(state, answer["next"]) if answer["next"] else _nobody(answer["rule"])
     console = _console()
     console.print(tr("{channel} at {at}: {who} ({rule})", channel=word(channel), at=answer["at"], who=who,
                      rule=answer["rule"]))
@@ -94,9 +94,19 @@ def next_command(channel: str, opts: StoreOptions) -> None:
         console.print(_candidate(state, candidate))
 
 
+def _nobody(rule: str) -> str:
+    """Why nobody would own the lead: deferred to the morning (R-SH-5) or nobody eligible (R-RT-9)."""
+    if rule == "R-SH-5":
+        return tr("nobody: the lead would be deferred")
+    return tr("nobody eligible")
+
+
 def _candidate(state, candidate: dict) -> str:
-    """A candidate a decision considered: `  王芳 (c1): passed <why>` (the why is the engine's)."""
-    return f"  {_name(state, candidate['consultant'])}: {word(candidate['outcome'])} {candidate['why'] or ''}"
+    """A candidate a decision considered: `  王芳 (c1): passed <why>` (the why is the engine's,
+    its common forms said in the output language)."""
+    from .records import _why
+
+    return f"  {_name(state, candidate['consultant'])}: {word(candidate['outcome'])} {escape(_why(candidate['why']))}"
 
 
 @main.command("turns")
