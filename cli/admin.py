@@ -9,7 +9,7 @@ import click
 
 from ledger.errors import InputError
 
-from .app import StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options
+from .app import StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options, tr
 from .queries import explain_command, next_command, owner_command
 
 # -- commands ------------------------------------------------------------------------------------
@@ -120,25 +120,25 @@ def demo_command(fixture: str | None, at_text: str, db: str | None) -> None:
     console = _console()
     with opts.open_store() as store:
         summary = import_file(store, text, str(path))
-        console.print(f"[bold]Imported[/bold] {path.name}: {summary.total} new event(s), "
-                      f"{summary.skipped} already stored, into {store.url.display()}")
+        console.print(tr("Imported {file}: {new} new event(s), {skipped} already stored, into {store}",
+                         file=path.name, new=summary.total, skipped=summary.skipped, store=store.url.display()))
     ctx = click.get_current_context()
     board = main.commands.get("board")
     teams = {line.split('"team": "', 1)[1].split('"', 1)[0] for line in text.splitlines() if '"team": "' in line}
     team = sorted(teams)[0]
     common = ["--team", team, "--at", at.isoformat()] + (["--db", db] if db else [])
     if board is not None:
-        console.rule(f"Rotation board of {team} at {at.isoformat()}")
+        console.rule(tr("Rotation board of {team} at {at}", team=team, at=at.isoformat()))
         ctx.invoke(board, **board.make_context("board", list(common), parent=ctx).params)
     else:
         console.rule(f"Who is next, per channel, at {at.isoformat()}")
         for channel in ("hotline", "online", "hq_referral", "walk_in", "marketing"):
             ctx.invoke(next_command, **next_command.make_context("next", [channel] + common, parent=ctx).params)
     if dispute:
-        console.rule(f"Explain the disputed lead {dispute} (R-OW-6)")
+        console.rule(tr("Explain the disputed lead {lead} (R-OW-6)", lead=dispute))
         ctx.invoke(explain_command, **explain_command.make_context("explain", [dispute] + common, parent=ctx).params)
         later = ["--team", team, "--at", "2026-11-17T12:00:00+08:00"] + (["--db", db] if db else [])
-        console.rule(f"{dispute} after the supervisor's ruling")
+        console.rule(tr("{lead} after the supervisor's ruling", lead=dispute))
         ctx.invoke(owner_command, **owner_command.make_context("owner", [dispute] + later, parent=ctx).params)
 
 
