@@ -9,7 +9,7 @@ import click
 
 from ledger.errors import InputError
 
-from .app import StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options, tr
+from .app import CONTEXT, StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options, tr
 from .queries import explain_command, next_command, owner_command
 
 # -- commands ------------------------------------------------------------------------------------
@@ -279,3 +279,56 @@ def verify_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: str
         click.get_current_context().exit(1)
 
 
+
+
+@main.group("db", context_settings=CONTEXT)
+def db_group() -> None:
+    """The store's database itself: least-privilege PostgreSQL roles.
+
+    \b
+    Example:
+      ledger db roles --owner ledger_owner --app ledger_app
+    """
+
+
+@db_group.command("roles")
+@click.option("--owner", required=True, metavar="ROLE",
+              help="The role that owns every table (upgrades, this command; it can lift the guards).")
+@click.option("--app", required=True, metavar="ROLE",
+              help="The role ledger, the desk and the notifier connect as: SELECT and INSERT on the record only.")
+@click.option("--apply", is_flag=True,
+              help="Run the SQL on --db (PostgreSQL, as a superuser or the owner) instead of printing it.")
+@db_option
+def db_roles_command(owner: str, app: str, apply: bool, db: str | None) -> None:
+    """Give the application role only the rights it needs on a PostgreSQL store.
+
+    Without --apply, prints the SQL on standard output and changes nothing (no database is
+    opened): review it, then run it with psql as a superuser or the owner. With --apply, opens
+    the store at --db, creates every table (the record, read models, the desk's, the notifier's)
+    so the application role never needs CREATE, and runs the same SQL in one transaction.
+
+    The SQL makes --owner own every ledger table and gives --app: SELECT and INSERT on the
+    record (stored_events, ledger_teams, ledger_index, ledger_ids, ledger_voids, ledger_erased,
+    ledger_chain) and ledger_meta, never UPDATE, DELETE or TRUNCATE; SELECT, INSERT, UPDATE and
+    DELETE on the rest (clear phone numbers, checkpoints, catalogs, read models, desk users and
+    sessions, notifier outbox). Both roles must exist (CREATE ROLE ... LOGIN PASSWORD ...).
+    Re-run it after an upgrade that adds tables. See docs/OPERATIONS.md.
+
+    \b
+    Example:
+      ledger db roles --owner ledger_owner --app ledger_app > roles.sql
+      ledger db roles --owner ledger_owner --app ledger_app --apply \\
+          --db postgresql://postgres:secret@127.0.0.1:5432/ledger
+    """
+    from commands.db import apply_roles, check_target, roles_script, script_text
+    from ledger.store import parse_url
+
+    if not apply:
+        click.echo(script_text(owner, app), nl=False)
+        return
+    roles_script(owner, app)  # input errors before the store is opened (or created)
+    check_target(parse_url(db))
+    with StoreOptions(db, None, False, None).open_store() as store:
+        statements = apply_roles(store, owner, app)
+    click.echo(f"{store.url.display()}: {len(statements)} statements run; {app} may read everything, "
+               f"only add to the record, and write the rest", err=True)

@@ -32,10 +32,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(folder: Path, users: list[tuple[str, ...]]) -> Iterator[dict]:
-    """The demo store in `folder` with `users` (name, team, role[, consultant id]) and a server on
-    it: {"db", "base", "tokens": {name: token}}; the server is stopped after."""
-    db = f"sqlite:///{folder / 'desk.db'}"
+def serving(folder: Path, users: list[tuple[str, ...]], db: str | None = None) -> Iterator[dict]:
+    """The demo store in `folder` (or at `db`) with `users` (name, team, role[, consultant id])
+    and a server on it: {"db", "base", "tokens": {name: token}}; the server is stopped after."""
+    db = db or f"sqlite:///{folder / 'desk.db'}"
     imported = ledger(db, "import", str(DEMO))
     assert imported.returncode == 0, imported.stderr
     tokens = {}
