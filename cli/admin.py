@@ -295,7 +295,7 @@ def db_group() -> None:
 @click.option("--owner", required=True, metavar="ROLE",
               help="The role that owns every table (upgrades, this command; it can lift the guards).")
 @click.option("--app", required=True, metavar="ROLE",
-              help="The role ledger, the desk and the notifier connect as: SELECT and INSERT on the record only.")
+              help="The role ledger, the desk and the notifier connect as: only SELECT and INSERT on the record.")
 @click.option("--apply", is_flag=True,
               help="Run the SQL on --db (PostgreSQL, as a superuser or the owner) instead of printing it.")
 @db_option
