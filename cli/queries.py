@@ -27,6 +27,7 @@ from .app import (
 from .tables import KEY, NUMBER, TIME, Column, escape
 
 FOLLOWUPS_SHOWN = 50  # rows a person reads on a terminal; the rest is counted
+DISPUTES_SHOWN = 50  # disputed leads likewise
 
 
 def _json_answer(opts: StoreOptions, name: str, **kwargs) -> None:
@@ -292,9 +293,12 @@ def event_command(ref: str, opts: StoreOptions) -> None:
 
 
 @main.command("disputes")
+@click.option("--limit", type=click.IntRange(min=0), metavar="N",
+              help=f"Show the N leads waiting longest (default {DISPUTES_SHOWN}; 0: all). --json: all.")
 @store_options
-def disputes_command(opts: StoreOptions) -> None:
-    """Leads of disputed customers at --at: claims and taken leads not yet ruled on (R-OW-7, R-OW-8).
+def disputes_command(limit: int | None, opts: StoreOptions) -> None:
+    """Leads of disputed customers at --at: claims and taken leads not yet ruled on (R-OW-7, R-OW-8),
+    the longest waiting first.
 
     \b
     Example:
@@ -307,11 +311,17 @@ def disputes_command(opts: StoreOptions) -> None:
     state, answer = _ask(opts, queries.disputes)
     if state is None:
         return
+    disputed = answer["disputes"]
+    shown = disputed if limit == 0 else disputed[: limit or DISPUTES_SHOWN]
     rows = [[item["lead"], _name(state, item["owner"]), _name(state, claim["consultant"]), claim["at"],
-             escape(claim["reason"])] for item in answer["disputes"] for claim in item["claims"]]
-    tables.show(_console(), tr("Disputes"), [Column(tr("lead"), KEY), Column(tr("derived owner"), KEY),
-                                             Column(tr("claimed by"), KEY), Column(tr("at"), TIME),
-                                             Column(tr("reason"))], rows)
+             escape(claim["reason"])] for item in shown for claim in item["claims"]]
+    console = _console()
+    tables.show(console, tr("Disputes"), [Column(tr("lead"), KEY), Column(tr("derived owner"), KEY),
+                                          Column(tr("claimed by"), KEY), Column(tr("at"), TIME),
+                                          Column(tr("reason"))], rows)
+    if len(shown) < len(disputed):
+        console.print(tr("{shown} of {total} disputed leads shown, the longest waiting first: --limit 0 shows all, "
+                         "--json the whole answer.", shown=len(shown), total=len(disputed)))
 
 
 @main.command("followups")
