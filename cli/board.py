@@ -161,13 +161,15 @@ def _print_passed(console: Any, channels: list[dict]) -> None:
     """Who would be passed for each channel's next lead, grouped: one line per reason and channels."""
     from rich.text import Text
 
+    from .records import _why
+
     where: dict[tuple[str, str], list[str]] = {}
     for c in channels:
         for p in c["passed"]:
             label = f"{p['consultant']} {p.get('name') or ''}".strip()
-            where.setdefault((label, p["why"]), []).append(_short(_SHORT_CHANNEL, c["channel"]))
+            where.setdefault((label, _why(p["why"])), []).append(_short(_SHORT_CHANNEL, c["channel"]))
     grouped: dict[tuple[str, str], list[str]] = {}
-    for (label, reason), names in where.items():  # the reason is the engine's sentence (not translated yet)
+    for (label, reason), names in where.items():  # the engine's reason in the output language
         scope = tr("every channel") if len(names) == len(channels) else ", ".join(names)
         grouped.setdefault((reason, scope), []).append(label)
     if grouped:

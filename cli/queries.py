@@ -180,12 +180,14 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
       ledger explain D3 --team renda --at 2026-11-03T16:00:00+08:00
     """
     from commands import answers
+    from projections import sentences
 
     with opts.open_store() as store:
         team = opts.resolve_team(store)
-        state, answer = answers.explain(store, team, lead, opts.at, _now(), opts.as_recorded)
-    if opts.json:  # commands.answers: the same bytes as the web desk's API
-        return click.echo(answers.dumps(answer))
+        if opts.json:  # commands.answers: the same bytes as the web desk's API
+            return click.echo(answers.explain_json(store, team, lead, opts.at, _now(), opts.as_recorded))
+        state, answer = answers.explain(store, team, lead, opts.at, _now(), opts.as_recorded,
+                                        say=lambda summary: sentences.say(summary, tr, word))
     console = _console()
     owner = _name(state, answer["owner"]) if answer["owner"] else tr("nobody yet")
     flag = "  [red]" + tr("disputed") + "[/red]" if answer.get("disputed") else ""
@@ -193,7 +195,7 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
     console.print(tr("{lead}: owned by {owner} by {rule}", lead=bold, owner=owner, rule=answer["rule"]) + flag)
     rows = []
     for item in answer["timeline"]:
-        what = escape(item["summary"])  # the engine's sentence, as in --json (issue #14: not translated yet)
+        what = escape(item["summary"])  # the engine's sentence in the output language (projections.sentences)
         for candidate in item.get("candidates") or []:
             what += "\n" + _candidate(state, candidate)
         if item.get("recorded_late"):

@@ -8,7 +8,7 @@ import click
 
 from ledger.errors import InputError
 
-from .app import N_, StoreOptions, _console, _time_option, main, resolve_times, store_options, tr, word
+from .app import StoreOptions, _console, _time_option, main, resolve_times, store_options, tr, word
 
 # -- recording commands (issue 5) ----------------------------------------------------------------
 # One command per event a person records (handlers in commands/record.py: validate -> decide ->
@@ -218,32 +218,16 @@ def _print_candidates(console: Any, a: dict) -> None:
         console.print(table)
 
 
-# The engine's reasons for a candidate (English, as in --json), said in the output language.
-_WHYS = [
-    (r"^weight (?P<weight>\S+), score (?P<score>\S+) \(R-RT-8\)$", N_("weight {weight}, score {score} (R-RT-8)")),
-    (r"^(?P<presence>\w+), counted as a turn \(R-PR-3\)$", N_("{presence}, counted as a turn (R-PR-3)")),
-    (r"^turn consumed, the lead goes to (?P<who>\S+) \(R-RT-6\)$",
-     N_("turn consumed, the lead goes to {who} (R-RT-6)")),
-    (r"^(?P<presence>\w+) \((?P<rule>R-[A-Z]+-\d+[a-z]?)\)$", N_("{presence} ({rule})")),
-]
-
-
 def _why(text: str | None) -> str:
-    """The engine's reason for a candidate in the output language (as it is when unknown)."""
-    import re
+    """The engine's reason for a candidate (English, as in --json) in the output language
+    (`projections.sentences`: the rules write each reason from one of its templates)."""
+    from projections import sentences
 
     from .app import language
 
     if not text or language() == "en":
         return text or ""
-    for pattern, msgid in _WHYS:
-        found = re.match(pattern, text)
-        if found:
-            values = found.groupdict()
-            if "presence" in values:
-                values["presence"] = word(values["presence"])
-            return tr(msgid, **values)
-    return text
+    return sentences.say(sentences.reason(text), tr, word)
 
 
 def _render_followup(outcome: Any) -> None:

@@ -59,8 +59,10 @@ def owner_json(store: Store, team: str, lead: str, at: dt.datetime | None, now: 
 
 
 def explain(store: Store, team: str, lead: str, at: dt.datetime | None, now: dt.datetime,
-            as_recorded: dt.datetime | None = None, state: Any = None) -> tuple[Any, dict]:
-    return audit.explain(store, team, lead, moment(store, team, at, now, as_recorded), as_recorded, state)
+            as_recorded: dt.datetime | None = None, state: Any = None, say: Any = None) -> tuple[Any, dict]:
+    """`say`: how a person reads the entries' summaries (`projections.sentences.say`); --json: English."""
+    return audit.explain(store, team, lead, moment(store, team, at, now, as_recorded), as_recorded, state,
+                         **({"say": say} if say is not None else {}))
 
 
 def explain_json(store: Store, team: str, lead: str, at: dt.datetime | None, now: dt.datetime,

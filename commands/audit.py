@@ -13,7 +13,7 @@ from ledger.errors import InputError, UnknownLead
 from ledger.events import EntryVoided, Event, LeadArrived
 from ledger.phone import identity, is_key, mask
 from ledger.store import Store
-from projections import engine, queries
+from projections import engine, queries, sentences
 
 from . import history, voiding
 
@@ -34,16 +34,17 @@ def void_info(store: Store, team: str, zone: Any, void_seq: int) -> dict:
 
 
 def explain(store: Store, team: str, lead: str, at: dt.datetime, as_recorded: dt.datetime | None,
-            state: engine.TeamState | None = None) -> tuple[engine.TeamState, dict]:
+            state: engine.TeamState | None = None, say=sentences.english) -> tuple[engine.TeamState, dict]:
     """`explain --json` (R-OW-6, R-CO-2, R-CO-4): the customer's timeline, each decision that an
     event recorded after it changed marked `changed_by`, and the customer's voided entries.
-    `state`: the team's state at `at` when the caller holds it (the web desk's live state)."""
+    `state`: the team's state at `at` when the caller holds it (the web desk's live state);
+    `say`: how the entries' summaries are told (`projections.sentences`; English for --json)."""
     if state is None:
         state = history.state_at(store, team, at, as_recorded)
     voided = store.voided_records(team, as_recorded)
     voids = {rec.seq: void for rec, void in voided}
     try:
-        answer = queries.explain(state, lead)
+        answer = queries.explain(state, lead, say)
     except UnknownLead:
         if not any(isinstance(rec.event, LeadArrived) and rec.event.lead == lead for rec, _ in voided):
             raise

@@ -49,7 +49,7 @@ from ledger.errors import (
 from ledger.phone import mask
 from ledger.store import Store
 from projections import catalog as C
-from projections import engine, queries
+from projections import engine, queries, sentences
 from projections.models import can_follow
 
 from . import history, voiding
@@ -441,7 +441,7 @@ def _lead_answer(ctx: Context, state: engine.TeamState, lead_id: str) -> dict:
     summary = None
     for entry in reversed(state.customers[lead.customer].timeline):
         if entry.lead == lead_id and entry.type == "LeadArrived":
-            summary = entry.summary
+            summary = sentences.english(entry.summary)
             break
     data = {
         "lead": lead_id,

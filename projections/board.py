@@ -34,6 +34,7 @@ from typing import Any
 from ledger.phone import mask
 
 from . import indexes, queries
+from . import sentences as S
 from .engine import TeamState
 from .rules import eligibility, rotation
 
@@ -56,16 +57,17 @@ def status(state: TeamState, cid: str, channel: str, at: dt.datetime) -> tuple[s
     if outcome == "eligible":
         return outcome, ""
     if outcome == "busy_new":
-        return outcome, "busy_new: passes, counted as a turn (R-PR-3)"
+        return outcome, S.BOARD_BUSY_NEW
     if outcome == "suspended":
-        until = f" until {_time(state, s.until)}" if s.until else ""
-        return outcome, f"suspended{until} ({s.rule})"
+        if s.until:
+            return outcome, S.BOARD_SUSPENDED_UNTIL.format(until=_time(state, s.until), rule=s.rule)
+        return outcome, S.SUSPENDED.format(rule=s.rule)
     if outcome == "held":
-        return outcome, f"no follow-up of {s} within {state.policy.marketing_followup_hours} hours (R-FU-3)"
+        return outcome, S.BOARD_HELD.format(lead=s, hours=state.policy.marketing_followup_hours)
     if outcome == "skip":
-        return outcome, f"skip, {s.turns_left} left ({s.rule})"
+        return outcome, S.BOARD_SKIP.format(left=s.turns_left, rule=s.rule)
     if outcome == "throttled":
-        return outcome, f"throttled {s.take} of {s.of}, reach {s.reaches.get(channel, 0) + 1} passes ({s.rule})"
+        return outcome, S.BOARD_THROTTLED.format(take=s.take, of=s.of, reach=s.reaches.get(channel, 0) + 1, rule=s.rule)
     return outcome, reach.why  # left, away, leave, busy_old
 
 

@@ -25,8 +25,9 @@ from .state import Customer, Lead, TeamState
 # engine) is not trusted: the caller folds from the events instead. /10: the state classes moved
 # from projections.engine to projections.state (and their pickling here). /11: Policy gained
 # weak_referral_channels (R-OW-3c). /12: the state keeps the queries' indexes (projections.indexes).
-# /13: the money facts keep the commission's index (projections.facts.MoneyIndex).
-CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/13\n"
+# /13: the money facts keep the commission's index (projections.facts.MoneyIndex). /14: timeline
+# summaries are phrases (projections.sentences), timers are in the events' shared zone objects.
+CHECKPOINT_FORMAT = b"lead-ledger-checkpoint/14\n"
 
 
 class StaleCheckpoint(Exception):

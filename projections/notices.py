@@ -24,6 +24,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from . import sentences
 from .state import Customer, Sanction, TeamState
 
 ALLOCATING = ("LeadArrived", "DeferredAllocated")
@@ -78,7 +79,7 @@ def _of_customer(state: TeamState, team: str, cust: Customer) -> list[Notice]:
         if entry.type in ALLOCATING and entry.lead is not None:
             allocated_at[entry.lead] = entry.at
         if entry.type == "ClaimMade" and entry.lead is not None:
-            claimant = entry.summary.split(" ", 1)[0]
+            claimant = sentences.value(entry.summary, "consultant") or sentences.english(entry.summary).split(" ", 1)[0]
             if claimant != entry.owner:  # R-OW-7: disagrees with the derived owner
                 found.append(_disputed(state, team, entry, claimant))
         if previous is not None and entry.owner != previous:

@@ -22,7 +22,7 @@ import datetime as dt
 
 from ledger.errors import UnknownLead
 
-from . import indexes
+from . import indexes, sentences
 from .engine import Customer, TeamState, route_for
 
 
@@ -131,8 +131,9 @@ def sanctions(state: TeamState) -> dict:
     return {"sanctions": rows}
 
 
-def explain(state: TeamState, lead: str) -> dict:
-    """R-OW-6: the customer's timeline, each decision with its rule and what it rested on."""
+def explain(state: TeamState, lead: str, say=sentences.english) -> dict:
+    """R-OW-6: the customer's timeline, each decision with its rule and what it rested on; each
+    entry's summary as `say` tells it (English, as INTERCHANGE has it, unless the shell asks)."""
     found = _lead(state, lead)
     cust = state.customers[found.customer]
     late = state.late_seqs
@@ -141,7 +142,7 @@ def explain(state: TeamState, lead: str) -> dict:
         item = {
             "at": _time(state, entry.at),
             "type": entry.type,
-            "summary": entry.summary,
+            "summary": say(entry.summary),
             "owner": entry.owner,
             "rule": entry.rule,
             "seq": entry.seq,

@@ -101,7 +101,7 @@ class Entry(NamedTuple):
     at: dt.datetime
     seq: int | None
     type: str
-    summary: str
+    summary: Any  # phrases (projections.sentences): english(summary) is the text
     owner: str | None
     rule: str | None
     lead: str | None = None

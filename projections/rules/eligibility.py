@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from .. import sentences as S
 from ..state import Consultant, TeamState
 from . import sanctions
 
@@ -36,10 +37,10 @@ class Reach:
 
 
 ELIGIBLE = Reach("eligible", "")
-BUSY_NEW = Reach("busy_new", "busy_new, counted as a turn (R-PR-3)")
-LEFT = Reach("left", "left (R-RO-3)")
-_ABSENT = {p: Reach(p, f"{p} (R-PR-2)") for p in INELIGIBLE}
-HELD_WHY = "no follow-up within 48 hours (R-FU-3)"
+BUSY_NEW = Reach("busy_new", S.BUSY_NEW)
+LEFT = Reach("left", S.LEFT)
+_ABSENT = {p: Reach(p, S.ABSENT.format(presence=p)) for p in INELIGIBLE}
+HELD_WHY = S.HELD
 
 
 def reach(state: TeamState, c: Consultant, channel: str, at: dt.datetime) -> Reach:
@@ -54,7 +55,7 @@ def reach(state: TeamState, c: Consultant, channel: str, at: dt.datetime) -> Rea
     live = sanctions.live_sanctions(c, at)
     for s in live:
         if s.kind == "suspend" and s.covers(channel):
-            return Reach("suspended", f"suspended ({s.rule})", (s.seq,), (), s)
+            return Reach("suspended", S.SUSPENDED.format(rule=s.rule), (s.seq,), (), s)
     if c.mkt_pending:
         policy = state.policy
         if policy.marketing_followup_hold and policy.orders.get(channel) == "weighted":
@@ -68,13 +69,13 @@ def reach(state: TeamState, c: Consultant, channel: str, at: dt.datetime) -> Rea
     for s in live:
         if s.kind == "skip" and s.covers(channel):
             effects.append(("skip", s, channel))
-            passed = Reach("skip", f"skip ({s.rule})", (s.seq,), (), s)
+            passed = Reach("skip", S.SKIP.format(rule=s.rule), (s.seq,), (), s)
             break
     for s in live:
         if s.kind == "throttle" and s.covers(channel):
             effects.append(("reach", s, channel))
             if passed is None and s.reaches.get(channel, 0) % s.of >= s.take:
-                passed = Reach("throttled", f"throttled {s.take} of {s.of} ({s.rule})", (s.seq,), (), s)
+                passed = Reach("throttled", S.THROTTLED.format(take=s.take, of=s.of, rule=s.rule), (s.seq,), (), s)
     if passed is None:
         passed = BUSY_NEW if presence == "busy_new" else ELIGIBLE
     if not effects:

@@ -8,10 +8,15 @@ import datetime as dt
 from ledger import events as E
 
 from .. import indexes
+from .. import sentences as S
 from ..calendar import month_of
+from ..sentences import N_, phrase
 from ..state import P_DEADLINE, ZERO, Customer, Lead, TeamState, lead_customer, schedule
 from . import money, ownership
 from .timeline import add_entry, fmt
+
+_FOLLOWED = N_("{who} followed up {lead} ({direction})")
+_GIVEN_BACK = N_("; same-day inbound contact gives the customer back to {who} ({rule})")
 
 
 def schedule_deadline(state: TeamState, lead: Lead, date: dt.date) -> None:
@@ -46,7 +51,7 @@ def on_deadline(state: TeamState, instant: dt.datetime, lead_id: str) -> None:
         if cid == cust.owner:
             continue
         amount = revenue.get(cid, ZERO)
-        candidates.append((cid, "scored", f"month revenue {amount} (R-FU-2)"))
+        candidates.append((cid, "scored", S.TOP_EARNER.format(amount=amount)))
         if best is None or amount > best:
             best, target = amount, cid
     if target is None:
@@ -56,7 +61,8 @@ def on_deadline(state: TeamState, instant: dt.datetime, lead_id: str) -> None:
     ownership.set_owner(state, cust, target, "R-FU-2", instant, via=cust.via)
     candidates = [(c, "received" if c == target else o, w) for c, o, w in candidates]
     add_entry(state, cust, instant, None, "Reassigned",
-              f"{lead.id}: no follow-up by {previous} by {fmt(state, instant)}; to the month's top earner {target} (R-FU-2)",
+              phrase(N_("{lead}: no follow-up by {previous} by {at}; to the month's top earner {target} (R-FU-2)"),
+                     lead=lead.id, previous=previous, at=fmt(state, instant), target=target),
               "R-FU-2", lead=lead.id, rests=(lead.seq, state.policy_seq, *movements.get(target, ())),
               candidates=candidates)  # rests on the lead and the payments that made the top earner
 
@@ -84,9 +90,11 @@ def list_swap(state: TeamState, instant: dt.datetime) -> None:
             if c.presence == "on_post" and cid != cust.owner:
                 previous, touched = cust.owner, cust.last_touch
                 ownership.set_owner(state, cust, cid, "R-FU-4", instant, via=cust.via)
-                since = fmt(state, touched) if touched else "ever"
-                add_entry(state, cust, instant, None, "ListSwapped",
-                          f"untracked since {since}: released by {previous} and dealt to {cid} (R-FU-4)",
+                said = phrase(N_("untracked since {since}: released by {previous} and dealt to {to} (R-FU-4)"),
+                              since=fmt(state, touched), previous=previous, to=cid) if touched else \
+                    phrase(N_("untracked since ever: released by {previous} and dealt to {to} (R-FU-4)"),
+                           previous=previous, to=cid)
+                add_entry(state, cust, instant, None, "ListSwapped", said,
                           "R-FU-4", lead=cust.leads[-1], rests=(state.leads[cust.leads[-1]].seq,))
                 position = (position + step + 1) % len(order)
                 break
@@ -115,14 +123,14 @@ def on_followup(state: TeamState, rec) -> None:
     who = ev.consultant
     rule = None
     rests = (rec.seq,)
-    summary = f"{who} followed up {ev.lead} ({ev.direction.value})"
+    summary = ((_FOLLOWED, {"who": who, "lead": ev.lead, "direction": ev.direction.value}),)
     if ev.direction is E.Direction.inbound:
         cust.inbound[who] = ev.at
         given = ownership.on_inbound(state, cust, who, ev.at)  # the R-OW order at this contact
         if given is not None:
             rule = given.rule
             rests = (rec.seq, *given.rests_on)
-            summary += f"; same-day inbound contact gives the customer back to {who} ({rule})"
+            summary += ((_GIVEN_BACK, {"who": who, "rule": rule}),)
     if who == cust.owner:
         cust.last_owner_fu = ev.at
         cust.last_touch = ev.at
@@ -143,7 +151,7 @@ def on_grade(state: TeamState, rec) -> None:
     if isinstance(ev, E.GradeConfirmed):
         cust.grade = ev.grade.value
         cust.grade_at = ev.at
-        text = f"grade {ev.grade.value} confirmed (R-FU-5)"
+        text = phrase(N_("grade {grade} confirmed (R-FU-5)"), grade=ev.grade.value)
     else:
-        text = f"grade {ev.grade.value} proposed (R-FU-5)"
+        text = phrase(N_("grade {grade} proposed (R-FU-5)"), grade=ev.grade.value)
     add_entry(state, cust, ev.at, rec.seq, ev.type, text, "R-FU-5", lead=ev.lead, rests=(rec.seq,))

@@ -14,6 +14,7 @@ from ledger import events as E
 from ledger.phone import identity
 
 from .. import indexes
+from ..sentences import N_, phrase
 from ..state import Customer, TeamState, lead_customer
 from .timeline import add_entry
 
@@ -92,6 +93,7 @@ def on_link(state: TeamState, rec) -> None:
     indexes.mark_all(state)
     lead, cust = lead_customer(state, ev.lead)
     if cust is not None:
-        verb = "linked to" if isinstance(ev, E.CustomersLinked) else "unlinked from"
-        add_entry(state, cust, ev.at, rec.seq, ev.type, f"{ev.lead} {verb} {ev.other} (R-ID-1)", "R-ID-1",
+        said = N_("{lead} linked to {other} (R-ID-1)") if isinstance(ev, E.CustomersLinked) \
+            else N_("{lead} unlinked from {other} (R-ID-1)")
+        add_entry(state, cust, ev.at, rec.seq, ev.type, phrase(said, lead=ev.lead, other=ev.other), "R-ID-1",
                   lead=ev.lead, rests=(rec.seq,))

@@ -6,8 +6,12 @@ from ledger import events as E
 
 from ..calendar import month_of
 from ..facts import ContractFacts, Credit, Movement, Target
+from ..sentences import N_
 from ..state import HALF, ONE, ZERO, ContractState, Customer, TeamState, lead_customer
 from .timeline import add_entry
+
+_CREDITED = N_("contract {contract} ({amount}) credited to {credits} (R-MO-3)")
+_MOVED = N_("{type} {contract} {amount}")
 
 
 def live_contract(state: TeamState, cust: Customer) -> str | None:
@@ -50,7 +54,8 @@ def on_contract(state: TeamState, rec) -> None:
         if other.channel == "marketing" and other.at <= ev.at:
             other.converted = True
     add_entry(state, cust, ev.at, rec.seq, "ContractSigned",
-              f"contract {ev.contract} ({ev.amount}) credited to " + ", ".join(f"{c.consultant}×{c.share}" for c in credits) + " (R-MO-3)",
+              ((_CREDITED, {"contract": ev.contract, "amount": ev.amount,
+                            "credits": ", ".join(f"{c.consultant}×{c.share}" for c in credits)}),),
               "R-MO-3", lead=ev.lead, rests=(rec.seq,))
 
 
@@ -87,7 +92,8 @@ def on_movement(state: TeamState, rec) -> None:
             ms.setdefault(credit.consultant, []).append(rec.seq)
     cust = state.customers.get(facts.customer)
     if cust is not None:
-        add_entry(state, cust, ev.at, rec.seq, ev.type, f"{ev.type} {ev.contract} {amount}", "R-MO-2",
+        add_entry(state, cust, ev.at, rec.seq, ev.type,
+                  ((_MOVED, {"type": ev.type, "contract": ev.contract, "amount": amount}),), "R-MO-2",
                   lead=facts.lead, rests=(rec.seq, facts.seq))
 
 

@@ -27,8 +27,10 @@ from typing import NamedTuple
 from ledger import phone
 
 from .. import indexes
+from .. import sentences as S
 from ..calendar import ONE_DAY
 from ..facts import ProviderReward, ReferralSource
+from ..sentences import N_, phrase
 from ..state import P_DEFER, Customer, Lead, Route, Sanction, TeamState, Violation, lead_customer, schedule
 from . import followups, identity, money, presence_shifts, rotation, sanctions
 from .timeline import add_entry, fmt
@@ -63,8 +65,8 @@ class Decision(NamedTuple):
         candidates = route.candidates
         owner = self.owner
         if self.as_pass and route.receiver is not None and route.receiver != owner:
-            why = (f"turn consumed, the lead goes to {owner} (R-RT-6)" if route.kind in ("rotation", "weighted")
-                   else f"the lead goes to {owner} ({self.rule})")
+            why = (S.TURN_CONSUMED.format(owner=owner) if route.kind in ("rotation", "weighted")
+                   else S.GOES_TO.format(owner=owner, rule=self.rule))
             candidates = [(c, "passed normally", why) if c == route.receiver and o == "holder" else (c, o, w)
                           for c, o, w in candidates]
         return tuple(candidates)
@@ -379,21 +381,23 @@ def on_defer(state: TeamState, instant: dt.datetime, lead_id: str) -> None:
     if route is None:
         touch(cust, decision.owner, instant)
         add_entry(state, cust, instant, None, "DeferredAllocated",
-                  f"{lead.id}: the customer already belongs to {decision.owner} ({rule})", rule, lead=lead.id)
+                  phrase(N_("{lead}: the customer already belongs to {owner} ({rule})"), lead=lead.id,
+                         owner=decision.owner, rule=rule), rule, lead=lead.id)
         followups.schedule_deadline(state, lead, local.date())
         return
     rotation.commit(state, route, lead, as_pass=False)
     lead.candidates = decision.candidates()
     if not decision.take:
         cust.rule = rule if cust.owner is None else cust.rule
-        add_entry(state, cust, instant, None, "DeferredAllocated", f"{lead.id}: nobody eligible ({rule})", rule,
+        add_entry(state, cust, instant, None, "DeferredAllocated", phrase(N_("{lead}: nobody eligible ({rule})"), lead=lead.id, rule=rule), rule,
                   lead=lead.id, candidates=route.candidates)
         return
     set_owner(state, cust, decision.owner, rule, instant, via=lead.channel)
     lead.tick = state.tick
     check_taken(state, lead, cust, route, instant, None)
     add_entry(state, cust, instant, None, "DeferredAllocated",
-              f"{lead.id}: deferred lead allocated to {decision.owner} at {fmt(state, instant)} ({rule})", rule,
+              phrase(N_("{lead}: deferred lead allocated to {owner} at {at} ({rule})"), lead=lead.id,
+                     owner=decision.owner, at=fmt(state, instant), rule=rule), rule,
               lead=lead.id, rests=[lead.seq, *route.rests], candidates=route.candidates)
     followups.schedule_deadline(state, lead, local.date())
 
@@ -434,24 +438,37 @@ def check_taken(state: TeamState, lead: Lead, cust: Customer, route: Route, at: 
             ))
 
 
-def _lead_summary(state, ev, owner, rule, previous, route) -> str:
-    text = f"{ev.lead} arrived by {ev.channel.value}"
+_ARRIVED = N_("{lead} arrived by {channel}")
+_NAMING = N_(" naming {named}")
+_PRIOR = N_(" (prior contact {prior})")
+_TAKEN_BY = N_(", taken by {taker}")
+_DEFERRED = N_("; off hours with nobody on duty: deferred (R-SH-5)")
+_NOBODY = N_("; nobody eligible ({rule})")
+_OWNER = N_("; owner {owner} ({rule})")
+_TAKEN_FROM = N_(", taken from {previous}")
+_PASSES = N_("; turn holder {holder} passes normally (R-RT-6)")
+
+
+def _lead_summary(state, ev, owner, rule, previous, route) -> tuple:
+    said = [(_ARRIVED, {"lead": ev.lead, "channel": ev.channel.value})]
     if ev.named:
-        text += f" naming {ev.named}"
+        said.append((_NAMING, {"named": ev.named}))
     if ev.prior_contact:
-        text += f" (prior contact {ev.prior_contact})"
+        said.append((_PRIOR, {"prior": ev.prior_contact}))
     if ev.taken_by:
-        text += f", taken by {ev.taken_by}"
+        said.append((_TAKEN_BY, {"taker": ev.taken_by}))
     if rule == "R-SH-5" and owner is None:
-        return text + "; off hours with nobody on duty: deferred (R-SH-5)"
-    if owner is None:
-        return text + f"; nobody eligible ({rule})"
-    text += f"; owner {owner} ({rule})"
-    if previous is not None and previous != owner:
-        text += f", taken from {previous}"
-    if route is not None and route.receiver is not None and route.receiver != owner and route.kind in ("rotation", "weighted"):
-        text += f"; turn holder {route.receiver} passes normally (R-RT-6)"
-    return text
+        said.append((_DEFERRED, None))
+    elif owner is None:
+        said.append((_NOBODY, {"rule": rule}))
+    else:
+        said.append((_OWNER, {"owner": owner, "rule": rule}))
+        if previous is not None and previous != owner:
+            said.append((_TAKEN_FROM, {"previous": previous}))
+        if route is not None and route.receiver is not None and route.receiver != owner \
+                and route.kind in ("rotation", "weighted"):
+            said.append((_PASSES, {"holder": route.receiver}))
+    return tuple(said)
 
 
 def set_owner(state: TeamState, cust: Customer, owner: str | None, rule: str, at: dt.datetime,
@@ -484,8 +501,9 @@ def on_claim(state: TeamState, rec) -> None:
     cust.claims.append((ev.lead, ev.consultant, ev.at, ev.reason, rec.seq))
     if ev.consultant != cust.owner:
         cust.contested = True  # disputed until a ruling, even if the owner later agrees
-    agree = "agrees with" if ev.consultant == cust.owner else "disputes"
-    add_entry(state, cust, ev.at, rec.seq, "ClaimMade", f"{ev.consultant} claims {ev.lead}: {ev.reason} ({agree} the derived owner, R-OW-7)",
+    said = N_("{consultant} claims {lead}: {reason} (agrees with the derived owner, R-OW-7)") \
+        if ev.consultant == cust.owner else N_("{consultant} claims {lead}: {reason} (disputes the derived owner, R-OW-7)")
+    add_entry(state, cust, ev.at, rec.seq, "ClaimMade", phrase(said, consultant=ev.consultant, lead=ev.lead, reason=ev.reason),
               "R-OW-7", lead=ev.lead, rests=(rec.seq,))
 
 
@@ -501,5 +519,6 @@ def on_ruling(state: TeamState, rec) -> None:
     cust.claims = []
     cust.contested = False
     cust.violations = []
-    add_entry(state, cust, ev.at, rec.seq, "RulingMade", f"ruling: {ev.lead} belongs to {ev.owner}: {ev.reason} (R-OW-0)",
+    add_entry(state, cust, ev.at, rec.seq, "RulingMade",
+              phrase(N_("ruling: {lead} belongs to {owner}: {reason} (R-OW-0)"), lead=ev.lead, owner=ev.owner, reason=ev.reason),
               "R-OW-0", lead=ev.lead, rests=(rec.seq,))

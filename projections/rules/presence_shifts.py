@@ -7,6 +7,7 @@ import datetime as dt
 
 from ledger import events as E
 
+from .. import sentences as S
 from ..calendar import DAY, EARLY, LATE, OFF_EARLY
 from ..state import Route, TeamState
 from . import rotation
@@ -54,10 +55,10 @@ def shift_route(state: TeamState, path: str, at: dt.datetime, local: dt.datetime
     if holder and on_post(state, holder):
         route = Route("shift", "R-SH-2" if shift == window else "R-SH-4", holder, date=local.date())
         route.rests = [day["seqs"].get((shift, holder))]
-        route.candidates.append((holder, "holder", f"{shift} shift holder ({route.rule})"))
+        route.candidates.append((holder, "holder", S.SHIFT_HOLDER.format(shift=shift, rule=route.rule)))
         return route
     gone = "R-SH-3" if shift == window else "R-SH-4"
-    absent = ([(holder, "passed", f"{shift} shift holder not on post: {presence(state, holder)} ({gone})")]
+    absent = ([(holder, "passed", S.SHIFT_ABSENT.format(shift=shift, presence=presence(state, holder), rule=gone))]
               if holder else [])
     if shift == window:  # R-SH-3
         route = rotation.queue_route(state, path, at, local, "R-SH-3")
@@ -89,7 +90,7 @@ def _overtime(state: TeamState, channel: str, local: dt.datetime, day, candidate
             route = Route("overtime", "R-SH-4", cid, queue=channel, date=date, candidates=candidates)
             route.ot_key = (channel, date, holders[(start + i + 1) % n])
             route.rests = [day["seqs"].get(("overtime", cid))]
-            candidates.append((cid, "received", "overtime queue (R-SH-4)"))
+            candidates.append((cid, "received", S.OVERTIME))
             return route
-        candidates.append((cid, "passed", f"overtime holder not on post: {presence(state, cid)} (R-SH-4)"))
+        candidates.append((cid, "passed", S.OVERTIME_ABSENT.format(presence=presence(state, cid))))
     return None

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 from ledger.policy import Policy
 
+from .. import sentences as S
 from ..state import Consultant, Lead, Queue, Route, TeamState
 from . import eligibility, presence_shifts
 
@@ -86,7 +87,7 @@ def _bonus_lead(state: TeamState, route: Route, queue: Queue, order: list[str], 
         take(route, reach)
         route.receiver = bonus
         route.rule = "R-RT-4" if rule in ("R-RT-2", "R-SH-3") else rule
-        route.candidates.append((bonus, "holder", "bonus second lead (R-RT-4)"))
+        route.candidates.append((bonus, "holder", S.BONUS))
         left = (queue.bonus_left or 1) - 1  # policy.bonus_leads_per_turn - 1 after their turn
         if left:
             route.new_up, route.new_bonus, route.new_bonus_left = bonus, bonus, left
@@ -95,8 +96,8 @@ def _bonus_lead(state: TeamState, route: Route, queue: Queue, order: list[str], 
         route.move_pointer = True
         return True
     # a lapse has no effects and rests on the presence record only; busy_new is not counted
-    why = "busy_new (R-PR-3)" if reach.outcome == "busy_new" else reach.why
-    route.candidates.append((bonus, "lapsed", f"{why}; bonus second lead lapses (R-RT-4)"))
+    why = S.BUSY_NEW_LAPSE if reach.outcome == "busy_new" else reach.why
+    route.candidates.append((bonus, "lapsed", S.BONUS_LAPSES.format(why=why)))
     route.move_pointer = True  # the bonus is gone even if nobody takes the lead
     route.new_up = order[(start + 1) % n]
     return False
@@ -122,7 +123,7 @@ def _turn_holder(state: TeamState, route: Route, order: list[str], start: int, s
                 route.candidates.append((cid, "passed", reach.why))
                 continue
         route.receiver = cid
-        route.candidates.append((cid, "holder", "turn holder (R-RT-2)"))
+        route.candidates.append((cid, "holder", S.TURN_HOLDER))
         route.move_pointer = True
         if bonus_channel and cid == state.top_earner:  # R-RT-4: the pointer stays for the bonus leads
             route.new_up = cid
@@ -179,7 +180,7 @@ def _weighted(state: TeamState, channel: str, at: dt.datetime, local: dt.datetim
     route.receiver = best
     for cid, weight in eligible:
         outcome = "holder" if cid == best else "scored"
-        route.candidates.append((cid, outcome, f"weight {weight}, score {scores[cid]} (R-RT-8)"))
+        route.candidates.append((cid, outcome, S.WEIGHTED.format(weight=weight, score=scores[cid])))
     return route
 
 

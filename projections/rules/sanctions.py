@@ -9,6 +9,7 @@ import hashlib
 from ledger import events as E
 
 from ..calendar import ONE_WEEK
+from ..sentences import N_, phrase
 from ..state import Consultant, Sanction, TeamState, lead_customer
 from .timeline import add_entry
 
@@ -114,5 +115,6 @@ def on_activity(state: TeamState, rec) -> None:
     bucket[ev.consultant] = bucket.get(ev.consultant, 0) + 1
     lead, cust = lead_customer(state, ev.lead)
     if cust is not None:
-        add_entry(state, cust, ev.at, rec.seq, ev.type, f"{ev.consultant}: {metric[:-1]} on {ev.lead}", None,
+        said = N_("{consultant}: invitation on {lead}") if metric == "invitations" else N_("{consultant}: visit on {lead}")
+        add_entry(state, cust, ev.at, rec.seq, ev.type, phrase(said, consultant=ev.consultant, lead=ev.lead), None,
                   lead=ev.lead, rests=(rec.seq,))
