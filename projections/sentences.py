@@ -10,8 +10,10 @@ them. The fold only builds the tuples; the text is made when it is read:
                                    with the values in `WORDS` (codes such as a channel) said
                                    through `word`
 
-A summary may also be a plain string (an entry written before summaries were phrases): both give
-it back as it is.
+In the fold's hottest places the summary is `(make, args)` instead, a module-level function and
+its arguments: `make(*args)` gives the phrases when they are read (building them for every
+event of a year costs more than the rest of those events' entries). A summary may also be a
+plain string (an entry written before summaries were phrases): both give it back as it is.
 
 A candidate's reason (`why`, in `explain`, `next`, the board and the recording answers) stays an
 English string, as the --json answers carry it; the engine writes each from one of the templates
@@ -39,13 +41,22 @@ def phrase(template: str, **values: Any) -> tuple:
     return ((template, values),)
 
 
+def phrases(summary: Any) -> Any:
+    """The phrases of a summary (made now when it is `(make, args)`), or its plain string."""
+    if type(summary) is tuple and summary and type(summary[0]) is not tuple:
+        return summary[0](*summary[1])
+    return summary
+
+
 def english(summary: Any) -> str:
+    summary = phrases(summary)
     if type(summary) is str:
         return summary
     return "".join(template.format_map(values) if values else template for template, values in summary)
 
 
 def say(summary: Any, tr: Callable[..., str], word: Callable[[str], str]) -> str:
+    summary = phrases(summary)
     if type(summary) is str:
         return summary
     out = []
@@ -57,6 +68,7 @@ def say(summary: Any, tr: Callable[..., str], word: Callable[[str], str]) -> str
 
 def value(summary: Any, name: str) -> Any:
     """The first value called `name` in a summary (None for a plain string or when absent)."""
+    summary = phrases(summary)
     if type(summary) is str:
         return None
     for _, values in summary:

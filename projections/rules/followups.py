@@ -123,14 +123,12 @@ def on_followup(state: TeamState, rec) -> None:
     who = ev.consultant
     rule = None
     rests = (rec.seq,)
-    summary = ((_FOLLOWED, {"who": who, "lead": ev.lead, "direction": ev.direction.value}),)
     if ev.direction is E.Direction.inbound:
         cust.inbound[who] = ev.at
         given = ownership.on_inbound(state, cust, who, ev.at)  # the R-OW order at this contact
         if given is not None:
             rule = given.rule
             rests = (rec.seq, *given.rests_on)
-            summary += ((_GIVEN_BACK, {"who": who, "rule": rule}),)
     if who == cust.owner:
         cust.last_owner_fu = ev.at
         cust.last_touch = ev.at
@@ -139,7 +137,13 @@ def on_followup(state: TeamState, rec) -> None:
     if c is not None and c.mkt_pending:
         for lid in cust.leads:
             c.mkt_pending.pop(lid, None)
-    add_entry(state, cust, ev.at, rec.seq, "FollowUpLogged", summary, rule, lead=ev.lead, rests=rests)
+    said = (_followup_phrases, (who, ev.lead, ev.direction.value, rule))  # rule: the customer given back by
+    add_entry(state, cust, ev.at, rec.seq, "FollowUpLogged", said, rule, lead=ev.lead, rests=rests)
+
+
+def _followup_phrases(who: str, lead: str, direction: str, given_rule: str | None) -> tuple:
+    said = ((_FOLLOWED, {"who": who, "lead": lead, "direction": direction}),)
+    return said + ((_GIVEN_BACK, {"who": who, "rule": given_rule}),) if given_rule else said
 
 
 def on_grade(state: TeamState, rec) -> None:

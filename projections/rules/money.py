@@ -54,8 +54,7 @@ def on_contract(state: TeamState, rec) -> None:
         if other.channel == "marketing" and other.at <= ev.at:
             other.converted = True
     add_entry(state, cust, ev.at, rec.seq, "ContractSigned",
-              ((_CREDITED, {"contract": ev.contract, "amount": ev.amount,
-                            "credits": ", ".join(f"{c.consultant}×{c.share}" for c in credits)}),),
+              (_credited_phrases, (ev.contract, ev.amount, credits)),
               "R-MO-3", lead=ev.lead, rests=(rec.seq,))
 
 
@@ -93,8 +92,17 @@ def on_movement(state: TeamState, rec) -> None:
     cust = state.customers.get(facts.customer)
     if cust is not None:
         add_entry(state, cust, ev.at, rec.seq, ev.type,
-                  ((_MOVED, {"type": ev.type, "contract": ev.contract, "amount": amount}),), "R-MO-2",
+                  (_moved_phrases, (ev.type, ev.contract, amount)), "R-MO-2",
                   lead=facts.lead, rests=(rec.seq, facts.seq))
+
+
+def _credited_phrases(contract: str, amount, credits: tuple) -> tuple:
+    return ((_CREDITED, {"contract": contract, "amount": amount,
+                         "credits": ", ".join(f"{c.consultant}×{c.share}" for c in credits)}),)
+
+
+def _moved_phrases(kind: str, contract: str, amount) -> tuple:
+    return ((_MOVED, {"type": kind, "contract": contract, "amount": amount}),)
 
 
 def on_target(state: TeamState, rec) -> None:

@@ -450,13 +450,21 @@ _PASSES = N_("; turn holder {holder} passes normally (R-RT-6)")
 
 
 def _lead_summary(state, ev, owner, rule, previous, route) -> tuple:
-    said = [(_ARRIVED, {"lead": ev.lead, "channel": ev.channel.value})]
-    if ev.named:
-        said.append((_NAMING, {"named": ev.named}))
-    if ev.prior_contact:
-        said.append((_PRIOR, {"prior": ev.prior_contact}))
-    if ev.taken_by:
-        said.append((_TAKEN_BY, {"taker": ev.taken_by}))
+    """(make, args) of the arrival's sentence (projections.sentences): made when it is read."""
+    passes = route.receiver if (owner is not None and route is not None and route.receiver is not None
+                                and route.receiver != owner and route.kind in ("rotation", "weighted")) else None
+    return (_arrival_phrases, (ev.lead, ev.channel.value, ev.named, ev.prior_contact, ev.taken_by, owner, rule,
+                               previous, passes))
+
+
+def _arrival_phrases(lead, channel, named, prior, taker, owner, rule, previous, passes) -> tuple:
+    said = [(_ARRIVED, {"lead": lead, "channel": channel})]
+    if named:
+        said.append((_NAMING, {"named": named}))
+    if prior:
+        said.append((_PRIOR, {"prior": prior}))
+    if taker:
+        said.append((_TAKEN_BY, {"taker": taker}))
     if rule == "R-SH-5" and owner is None:
         said.append((_DEFERRED, None))
     elif owner is None:
@@ -465,9 +473,8 @@ def _lead_summary(state, ev, owner, rule, previous, route) -> tuple:
         said.append((_OWNER, {"owner": owner, "rule": rule}))
         if previous is not None and previous != owner:
             said.append((_TAKEN_FROM, {"previous": previous}))
-        if route is not None and route.receiver is not None and route.receiver != owner \
-                and route.kind in ("rotation", "weighted"):
-            said.append((_PASSES, {"holder": route.receiver}))
+        if passes is not None:
+            said.append((_PASSES, {"holder": passes}))
     return tuple(said)
 
 
