@@ -157,3 +157,61 @@ def list_targets(team: str | None, as_json: bool, db: str | None) -> None:
         table.add_row(r["name"], r["team"], r["kind"], r["url"], str(r["delivered"]), str(r["waiting"]),
                       str(r["gave_up"]))
     _console().print(table)
+
+
+@notify_group.command("route")
+@click.argument("consultant", required=False)
+@click.option("--team", required=True, metavar="TEAM", help="The consultant's team.")
+@click.option("--wecom-user", metavar="ID", help="Their WeCom userid: notices about them @-mention them (<@ID>).")
+@click.option("--dingtalk-user", metavar="ID", help="Their DingTalk userId: notices about them @-mention them (at.atUserIds).")
+@click.option("--target", metavar="NAME", help="Their own target (added with add-target): it gets only the notices "
+                                               "about them. With --supervisors: the supervisors' target.")
+@click.option("--supervisors", is_flag=True, help="Set the team's supervisors' target (disputes, leads nobody could "
+                                                  "take, the 日报) instead of a consultant's route.")
+@click.option("--clear", is_flag=True, help="Remove the route.")
+@db_option
+def route(consultant: str | None, team: str, wecom_user: str | None, dingtalk_user: str | None,
+          target: str | None, supervisors: bool, clear: bool, db: str | None) -> None:
+    """Tell a consultant in person: @-mention them in the team's groups, or send the notices about
+    them (allocated to them, moved from or to them, their deadlines, their sanctions) to their own
+    target. A route applies to the notices derived after it.
+
+    \b
+    Example:
+      ledger notify route c1 --team renda --wecom-user WangFang --dingtalk-user 0123abc
+      ledger notify route c2 --team renda --target lina-own
+      ledger notify route --supervisors --team renda --target bosses
+    """
+    from commands import notify
+
+    if supervisors == (consultant is not None):
+        raise InputError("notify route: expected a CONSULTANT or --supervisors (one of them)")
+    with _store(db) as store:
+        done = notify.route(store, team, consultant, wecom_user=wecom_user, dingtalk_user=dingtalk_user,
+                            target=target, clear=clear)
+    who = consultant or "supervisors"
+    if done is None:
+        click.echo(f"cleared the route of {who} (team {team})", err=True)
+        return
+    shown = ", ".join(f"{k} {v}" for k, v in (("wecom", done.wecom_user), ("dingtalk", done.dingtalk_user),
+                                                ("target", done.target)) if v)
+    click.echo(f"route of {who} (team {team}): {shown}", err=True)
+
+
+@notify_group.command("list-routes")
+@click.option("--team", required=True, metavar="TEAM", help="The team.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on standard output.")
+@db_option
+def list_routes(team: str, as_json: bool, db: str | None) -> None:
+    """The team's routes: each consultant's user ids and own target, and the supervisors' target."""
+    from ledger import notify_store as S
+
+    with _store(db) as store:
+        rows = [{"who": r.who, "wecom_user": r.wecom_user, "dingtalk_user": r.dingtalk_user, "target": r.target}
+                for r in S.routes(store, team).values()]
+    if as_json:
+        return _emit_json({"team": team, "routes": rows})
+    table = _table("Routes", ["who", "wecom", "dingtalk", "target"])
+    for r in rows:
+        table.add_row(r["who"], r["wecom_user"] or "", r["dingtalk_user"] or "", r["target"] or "")
+    _console().print(table)

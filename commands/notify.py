@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 
 from ledger import models_store as M
 from ledger import notify_store as S
-from ledger.errors import UnknownTeam
-from ledger.notify_send import Sender, body_for
+from ledger.errors import InputError, UnknownTeam
+from ledger.notify_send import Mentions, Sender, body_for
 from ledger.store import Store
 from projections import engine, notices
 from projections import notices_timed as timed
@@ -124,7 +124,8 @@ def derive(store: Store, team: str, now: dt.datetime | None = None, *, lang: str
     found.sort(key=lambda n: n.order)
     names = {cid: c.name for cid, c in state.consultants.items()}
     new = notices.plan(found, keys, noticed, names)
-    rows = [_row(n, noticed, state.tz, lang) for n in new]
+    people = S.routes(store, team)
+    rows = [_row(n, noticed, state.tz, lang, people) for n in new]
     made = S.write_batch(store, team, rows, position, head, moment, quiet_before=clock.since)
     state.touched = None
     if tracker is not None:
@@ -161,13 +162,22 @@ def _timers_due(tracker: Tracker, moment: dt.datetime) -> bool:
     return bool(timers) and timers[0][0] <= moment
 
 
-def _row(n: notices.Notice, noticed: dict, tz: ZoneInfo, lang: str) -> S.Row:
+def _row(n: notices.Notice, noticed: dict, tz: ZoneInfo, lang: str, people: dict[str, S.Route]) -> S.Row:
     title, text = render(n, tz, lang)
     revision = n.facts.get("revision", 0) if n.kind == "corrected" else 0
     facts = json.dumps(n.facts, ensure_ascii=False, sort_keys=True)
     shown = json.loads(_masked(facts))
-    bodies = {kind: body_for(kind, n.key, n.kind, title, text, shown) for kind in S.KINDS}
-    return S.Row(n.key, n.kind, n.subject, n.value, revision, n.at, facts, bodies)
+    concerned = notices.concerns(n)
+    mentions = _mentions(concerned, people)
+    bodies = {kind: body_for(kind, n.key, n.kind, title, text, shown, mentions) for kind in S.KINDS}
+    return S.Row(n.key, n.kind, n.subject, n.value, revision, n.at, facts, bodies, concerned, notices.audience(n))
+
+
+def _mentions(concerned: tuple, people: dict[str, S.Route]) -> Mentions:
+    """The routes' user ids of the consultants concerned (a route applies to notices derived after it)."""
+    routed = [people[c] for c in concerned if c in people]
+    return Mentions(concerned, tuple(r.wecom_user for r in routed if r.wecom_user),
+                    tuple(r.dingtalk_user for r in routed if r.dingtalk_user))
 
 
 def _masked(text: str) -> str:
@@ -258,3 +268,28 @@ def follow(store: Store, teams_fn, stop, *, lang: str = "zh", backoff: float = 2
                 time.sleep(0.05)
     finally:
         sender.close()
+
+
+# -- configuration: routes, quiet hours, rates ----------------------------------------------------
+
+
+def route(store: Store, team: str, consultant: str | None, *, wecom_user: str | None = None,
+          dingtalk_user: str | None = None, target: str | None = None, clear: bool = False,
+          now: dt.datetime | None = None) -> S.Route | None:
+    """Set a consultant's @-mention ids / own target (consultant None: the supervisors' target)."""
+    if store.head(team) == 0:
+        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+    if consultant is None:
+        if target is None and not clear or wecom_user or dingtalk_user:
+            raise InputError("notify route --supervisors: expected --target NAME (or --clear)")
+        who = S.SUPERVISORS
+    else:
+        state = history.load(store, team, history.default_moment(store, team, now or _now())).state
+        if consultant not in state.consultants:
+            known = ", ".join(sorted(state.consultants)[:20]) or "none"
+            raise InputError(f"unknown consultant {consultant[:40]!r} in team {team!r} (nothing stored); "
+                             f"expected one of: {known}")
+        if not (wecom_user or dingtalk_user or target or clear):
+            raise InputError("notify route: expected --wecom-user ID, --dingtalk-user ID, --target NAME or --clear")
+        who = consultant
+    return S.set_route(store, team, who, wecom_user, dingtalk_user, target, clear)

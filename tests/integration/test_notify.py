@@ -237,9 +237,11 @@ def _kill_9(process: subprocess.Popen, r: Receiver) -> str:
     """SIGKILL, and the key of the message in flight then (one target: the sender's last request)."""
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
+    time.sleep(0.5)  # a request written before the kill may still be in the receiver's socket buffer
     return r.last_key()
 
 
+@pytest.mark.slow
 def test_kill_9_of_follow_mid_batch_and_restarts_deliver_every_key_repeating_only_the_one_in_flight(tmp_path, receiver):
     """At least once, with the key for dedup: a message the receiver has but whose success was not
     recorded when the notifier died is sent again after the restart, with the same key; nothing
