@@ -339,3 +339,10 @@ def kinds(store: Store, team: str) -> dict[str, int]:
     rows = _rows(store, "SELECT kind, COUNT(*) FROM ledger_notify_notices WHERE team = ? GROUP BY kind ORDER BY kind",
                  (team,))
     return {k: int(n) for k, n in rows}
+
+
+def sent_since(store: Store, target: str, since: dt.datetime) -> list[dt.datetime]:
+    """When the target's notices delivered after `since` were, ascending (its rate window)."""
+    rows = _rows(store, "SELECT delivered_us FROM ledger_notify_outbox WHERE target = ? AND delivered_us > ? "
+                        "ORDER BY delivered_us", (target, to_micros(since)))
+    return [from_micros(us) for (us,) in rows]

@@ -126,10 +126,13 @@ def run(db: str, *args: str, code: int = 0):
     return result
 
 
-def demo_with_target(db: str, kind: str, url: str, secret: str | None = None) -> None:
+def demo_with_target(db: str, kind: str, url: str, secret: str | None = None, paced: bool = False) -> None:
+    """The demo month and one target; unpaced unless `paced` (a robot's default is 20 a minute)."""
     run(db, "import", DEMO)
     extra = ["--secret", secret] if secret else []
     run(db, "notify", "add-target", f"t-{kind}", "--kind", kind, "--url", url, "--team", "renda", *extra)
+    if not paced:
+        run(db, "notify", "rate", f"t-{kind}", "none")
 
 
 def kind_of(key: str) -> str:

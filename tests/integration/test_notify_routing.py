@@ -15,6 +15,7 @@ def _setup(db: str, url: str) -> None:
     for name, kind in (("group-wecom", "wecom"), ("group-ding", "dingtalk"), ("group-hook", "webhook"),
                        ("lina", "webhook"), ("bosses", "webhook")):
         run(db, "notify", "add-target", name, "--kind", kind, "--url", f"{url}/{name}", "--team", "renda")
+        run(db, "notify", "rate", name, "none")
     run(db, "notify", "route", "c1", "--team", "renda", "--wecom-user", "WangFang", "--dingtalk-user", "ding_c1")
     run(db, "notify", "route", "c2", "--team", "renda", "--target", "lina")
     run(db, "notify", "route", "--supervisors", "--team", "renda", "--target", "bosses")
