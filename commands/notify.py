@@ -123,7 +123,7 @@ def derive(store: Store, team: str, now: dt.datetime | None = None, *, lang: str
     found += _summaries(store, team, head, state, until, moment, clock.summary_at, keys)
     found.sort(key=lambda n: n.order)
     names = {cid: c.name for cid, c in state.consultants.items()}
-    new = notices.plan(found, keys, noticed, names)
+    new = notices.plan(found, keys, noticed, names) + notices.withdrawn(state, noticed, names)
     people = S.routes(store, team)
     rows = [_row(n, noticed, state.tz, lang, people) for n in new]
     made = S.write_batch(store, team, rows, position, head, moment, quiet_before=clock.since)

@@ -181,3 +181,21 @@ def audience(notice: Notice) -> str:
     if notice.kind == "disputed" or (notice.kind == "allocated" and not notice.facts.get("owner")):
         return "supervisors"
     return "team"
+
+
+def withdrawn(state: TeamState, noticed: Mapping[str, tuple[str | None, int]],
+              names: Mapping[str, str] | None = None) -> list[Notice]:
+    """A correction for each lead whose allocation was noticed but which the state no longer holds
+    (its arrival voided, R-CO-2): it names the owner noticed before and no new one (value None)."""
+    team = state.team or "-"
+    found = []
+    for subject, (value, revision) in sorted(noticed.items()):
+        lid = subject[5:] if subject.startswith("lead:") else None
+        if lid is None or value is None or lid in state.leads:
+            continue
+        previous = {"id": value, "name": (names or {}).get(value, value)} if value else None
+        facts = {"team": team, "lead": lid, "owner": None, "previous": previous, "rule": "R-CO-2",
+                 "withdrawn": True, "revision": revision + 1}
+        at = state.clock or state.last_key[0]
+        found.append(Notice(f"{team}/corrected/{lid}/{revision + 1}", "corrected", subject, None, at, facts))
+    return found

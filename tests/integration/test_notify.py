@@ -373,3 +373,43 @@ def test_since_notes_the_history_before_it_without_sending_it(tmp_path, receiver
         assert (facts.get("at") or facts.get("moment") or facts["due"]) >= "2026-11-25", facts
     again = json.loads(run(db, "notify", "--once", "--team", "renda", "--json").stdout)
     assert again["teams"][0]["new"] == {} and r.keys() == keys
+
+
+def test_voiding_the_event_that_moved_an_allocation_gives_a_correction_back_to_the_old_owner(tmp_path, receiver):
+    """RULEBOOK §11 (R-CO-2): a void re-folds the history as if the entry had never been recorded;
+    the lead it had moved goes back, and a second correction names both owners."""
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    r = receiver()
+    demo_with_target(db, "webhook", r.url + "/hook")
+    run(db, "notify", "--once", "--team", "renda")
+    late = tmp_path / "late.jsonl"
+    late.write_text(json.dumps({"type": "PresenceChanged", "team": "renda", "at": "2026-11-01T09:40:00+08:00",
+                                "consultant": "c1", "presence": "away", "id": "late-away-c1"}) + "\n")
+    run(db, "import", str(late))
+    run(db, "notify", "--once", "--team", "renda")
+    first = _notices(r)["renda/corrected/L000001/1"]
+    interim = first["facts"]["owner"]
+    run(db, "void", "late-away-c1", "--team", "renda", "--reason", "录错了", "--at", "2026-12-04T19:00:00+08:00")
+    answer = json.loads(run(db, "notify", "--once", "--team", "renda", "--json").stdout)
+    assert answer["teams"][0]["new"].get("corrected", 0) >= 1
+    back = _notices(r)["renda/corrected/L000001/2"]
+    assert back["facts"]["previous"] == interim and back["facts"]["owner"] == {"id": "c1", "name": "王芳"}
+    assert f"{interim['name']} ({interim['id']})" in back["text"] and "王芳 (c1)" in back["text"]
+    assert set(r.keys().values()) == {1}
+
+
+def test_voiding_a_leads_arrival_gives_a_correction_that_it_no_longer_goes_to_its_owner(tmp_path, receiver):
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    r = receiver()
+    demo_with_target(db, "webhook", r.url + "/hook")
+    run(db, "notify", "--once", "--team", "renda")
+    owner = _notices(r)["renda/allocated/L000499"]["facts"]["owner"]
+    run(db, "void", "#2197", "--team", "renda", "--reason", "跟进录错了", "--at", "2026-12-04T19:00:00+08:00")
+    run(db, "void", "e0002194", "--team", "renda", "--reason", "线索录错了", "--at", "2026-12-04T19:01:00+08:00")
+    answer = json.loads(run(db, "notify", "--once", "--team", "renda", "--json").stdout)
+    assert answer["teams"][0]["new"] == {"corrected": 1}
+    gone = _notices(r)["renda/corrected/L000499/1"]
+    assert gone["facts"]["previous"] == owner and gone["facts"]["owner"] is None and gone["facts"]["withdrawn"]
+    assert gone["text"].splitlines()[0] == f"更正：线索 L000499 已撤销（其录入已作废，R-CO-2），不再归 {owner['name']} ({owner['id']})。"
+    again = json.loads(run(db, "notify", "--once", "--team", "renda", "--json").stdout)
+    assert again["teams"][0]["new"] == {} and set(r.keys().values()) == {1}
