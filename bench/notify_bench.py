@@ -37,6 +37,7 @@ def receiver() -> tuple[http.server.ThreadingHTTPServer, list]:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else the answer's two writes wait 40 ms for a delayed ACK
 
         def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
