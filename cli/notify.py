@@ -41,7 +41,8 @@ def _store(db: str | None):
 @click.option("--summary-at", metavar="HH:MM", default="20:00", show_default=True, callback=_clock_time,
               help="The local time (the team's zone) of each team's daily summary (日报).")
 @click.option("--now", metavar="TIME", callback=_instant_option,
-              help="The notifier's clock, ISO 8601 with an offset (default: the system clock); for a replay or a test.")
+              help="The notifier's clock, ISO 8601 with an offset (default: the system clock); for a replay or a "
+                   "test. --follow starts it there and lets it run.")
 @click.option("--since", metavar="TIME", callback=_instant_option,
               help="Send only notices about facts at or after TIME; earlier ones are noted and never sent "
                    "(a first run on a team with a history behind it).")
@@ -86,13 +87,16 @@ def _once(store, team: str | None, backoff: tuple, as_json: bool, clock, now) ->
 
     done = notify.once(store, _teams(store, team), lang=language(), backoff=backoff[0], max_backoff=backoff[1],
                        clock=clock, now=now)
-    answer = {"teams": [{"team": d.team, "position": d.position, "new": d.new, "outbox": d.outbox, "sent": sent}
-                        for d, sent in done]}
+    answer = {"teams": [{"team": d.team, "position": d.position, "new": d.new, "outbox": d.outbox, "sent": sent.sent,
+                         "held_until": sent.held.isoformat() if sent.held else None,
+                         "next": sent.wake.isoformat() if sent.wake else None} for d, sent in done]}
     if as_json:
         return _emit_json(answer)
     for d, sent in done:
         new = ", ".join(f"{k} {n}" for k, n in sorted(d.new.items())) or "nothing new"
-        click.echo(f"{d.team}: {new}; sent {sum(sent.values())}", err=True)
+        held = f"; quiet hours, held until {sent.held.isoformat()}" if sent.held else ""
+        paced = f"; the rest at {sent.wake.isoformat()} (rate)" if sent.wake and not sent.held else ""
+        click.echo(f"{d.team}: {new}; sent {sum(sent.sent.values())}{held}{paced}", err=True)
 
 
 def _follow(store, team: str | None, backoff: tuple, clock, now) -> None:
@@ -110,7 +114,18 @@ def _follow(store, team: str | None, backoff: tuple, clock, now) -> None:
         click.echo(f"{derived.team}: +{derived.outbox} in the outbox, sent {sum(sent.values())}", err=True)
 
     notify.follow(store, lambda: _teams(store, team), lambda: stopping[0], lang=language(), backoff=backoff[0],
-                  max_backoff=backoff[1], report=report, clock=clock, now_fn=(lambda: now) if now else None)
+                  max_backoff=backoff[1], report=report, clock=clock, now_fn=_clock_from(now))
+
+
+def _clock_from(now):
+    """The notifier's clock: the system's, or one starting at `--now` and running at its pace."""
+    import datetime as dt
+    import time
+
+    if now is None:
+        return lambda: dt.datetime.now(dt.timezone.utc)
+    started = time.monotonic()
+    return lambda: now + dt.timedelta(seconds=time.monotonic() - started)
 
 
 @notify_group.command("add-target")
@@ -142,6 +157,7 @@ def add_target(name: str, kind: str, url: str, secret: str | None, team: str, db
 @db_option
 def list_targets(team: str | None, as_json: bool, db: str | None) -> None:
     """The targets, with what each was sent (secrets are not shown)."""
+    from commands.notify import rate_of
     from ledger import notify_store as S
 
     with _store(db) as store:
@@ -149,11 +165,116 @@ def list_targets(team: str | None, as_json: bool, db: str | None) -> None:
         counted = {}
         for t in {t.team for t in found}:
             counted.update(S.counts(store, t))
-    rows = [{**t.to_json_dict(), **counted.get(t.name, {"delivered": 0, "waiting": 0, "gave_up": 0})} for t in found]
+        rates = {t.name: rate_of(store, t) for t in found}
+    rows = [{**t.to_json_dict(), **counted.get(t.name, {"delivered": 0, "waiting": 0, "gave_up": 0}),
+             "rate": f"{rates[t.name][0]}/{rates[t.name][1]:g}" if rates[t.name] else None} for t in found]
     if as_json:
         return _emit_json({"targets": rows})
-    table = _table("Targets", ["name", "team", "kind", "url", "delivered", "waiting", "gave up"])
+    table = _table("Targets", ["name", "team", "kind", "url", "rate", "delivered", "waiting", "gave up"])
     for r in rows:
-        table.add_row(r["name"], r["team"], r["kind"], r["url"], str(r["delivered"]), str(r["waiting"]),
-                      str(r["gave_up"]))
+        table.add_row(r["name"], r["team"], r["kind"], r["url"], r["rate"] or "-", str(r["delivered"]),
+                      str(r["waiting"]), str(r["gave_up"]))
     _console().print(table)
+
+
+@notify_group.command("route")
+@click.argument("consultant", required=False)
+@click.option("--team", required=True, metavar="TEAM", help="The consultant's team.")
+@click.option("--wecom-user", metavar="ID", help="Their WeCom userid: notices about them @-mention them (<@ID>).")
+@click.option("--dingtalk-user", metavar="ID", help="Their DingTalk userId: notices about them @-mention them (at.atUserIds).")
+@click.option("--target", metavar="NAME", help="Their own target (added with add-target): it gets only the notices "
+                                               "about them. With --supervisors: the supervisors' target.")
+@click.option("--supervisors", is_flag=True, help="Set the team's supervisors' target (disputes, leads nobody could "
+                                                  "take, the 日报) instead of a consultant's route.")
+@click.option("--clear", is_flag=True, help="Remove the route.")
+@db_option
+def route(consultant: str | None, team: str, wecom_user: str | None, dingtalk_user: str | None,
+          target: str | None, supervisors: bool, clear: bool, db: str | None) -> None:
+    """Tell a consultant in person: @-mention them in the team's groups, or send the notices about
+    them (allocated to them, moved from or to them, their deadlines, their sanctions) to their own
+    target. A route applies to the notices derived after it.
+
+    \b
+    Example:
+      ledger notify route c1 --team renda --wecom-user WangFang --dingtalk-user 0123abc
+      ledger notify route c2 --team renda --target lina-own
+      ledger notify route --supervisors --team renda --target bosses
+    """
+    from commands import notify
+
+    if supervisors == (consultant is not None):
+        raise InputError("notify route: expected a CONSULTANT or --supervisors (one of them)")
+    with _store(db) as store:
+        done = notify.route(store, team, consultant, wecom_user=wecom_user, dingtalk_user=dingtalk_user,
+                            target=target, clear=clear)
+    who = consultant or "supervisors"
+    if done is None:
+        click.echo(f"cleared the route of {who} (team {team})", err=True)
+        return
+    shown = ", ".join(f"{k} {v}" for k, v in (("wecom", done.wecom_user), ("dingtalk", done.dingtalk_user),
+                                                ("target", done.target)) if v)
+    click.echo(f"route of {who} (team {team}): {shown}", err=True)
+
+
+@notify_group.command("list-routes")
+@click.option("--team", required=True, metavar="TEAM", help="The team.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on standard output.")
+@db_option
+def list_routes(team: str, as_json: bool, db: str | None) -> None:
+    """The team's routes: each consultant's user ids and own target, and the supervisors' target."""
+    from ledger import notify_store as S
+
+    with _store(db) as store:
+        rows = [{"who": r.who, "wecom_user": r.wecom_user, "dingtalk_user": r.dingtalk_user, "target": r.target}
+                for r in S.routes(store, team).values()]
+    if as_json:
+        return _emit_json({"team": team, "routes": rows})
+    table = _table("Routes", ["who", "wecom", "dingtalk", "target"])
+    for r in rows:
+        table.add_row(r["who"], r["wecom_user"] or "", r["dingtalk_user"] or "", r["target"] or "")
+    _console().print(table)
+
+
+@notify_group.command("quiet")
+@click.argument("hours", metavar="HH:MM-HH:MM", required=False)
+@click.option("--team", required=True, metavar="TEAM", help="The team (its local time, its zone).")
+@click.option("--off", is_flag=True, help="No quiet hours.")
+@db_option
+def quiet(hours: str | None, team: str, off: bool, db: str | None) -> None:
+    """The team's quiet hours, local: nothing is sent to its targets then; what falls due is held
+    and sent when they end, never dropped (the 日报 too).
+
+    \b
+    Example:
+      ledger notify quiet 22:00-08:00 --team renda
+      ledger notify quiet --off --team renda
+    """
+    from commands import notify
+
+    if off == (hours is not None):
+        raise InputError("notify quiet: expected HH:MM-HH:MM or --off (one of them)")
+    with _store(db) as store:
+        window = notify.set_quiet(store, team, None if off else hours)
+    shown = f"{window[0]:%H:%M}-{window[1]:%H:%M}" if window else "none"
+    click.echo(f"quiet hours of team {team}: {shown}", err=True)
+
+
+@notify_group.command("rate")
+@click.argument("name")
+@click.argument("rate", metavar="N/SECONDS|none|default")
+@db_option
+def rate(name: str, rate: str, db: str | None) -> None:
+    """A target's pace: at most N messages in any SECONDS; the rest waits, never lost. WeCom and
+    DingTalk robots default to 20/60 (their limit), a webhook to none.
+
+    \b
+    Example:
+      ledger notify rate front 20/60
+      ledger notify rate hook none
+    """
+    from commands import notify
+
+    with _store(db) as store:
+        limit = notify.set_rate(store, name, rate)
+    shown = f"{limit[0]}/{limit[1]:g}" if limit else "none"
+    click.echo(f"rate of target {name}: {shown}", err=True)

@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 
 from ledger import models_store as M
 from ledger import notify_store as S
-from ledger.errors import UnknownTeam
-from ledger.notify_send import Sender, body_for
+from ledger.errors import InputError, UnknownTeam
+from ledger.notify_send import Mentions, Sender, body_for
 from ledger.store import Store
 from projections import engine, notices
 from projections import notices_timed as timed
@@ -123,8 +123,9 @@ def derive(store: Store, team: str, now: dt.datetime | None = None, *, lang: str
     found += _summaries(store, team, head, state, until, moment, clock.summary_at, keys)
     found.sort(key=lambda n: n.order)
     names = {cid: c.name for cid, c in state.consultants.items()}
-    new = notices.plan(found, keys, noticed, names)
-    rows = [_row(n, noticed, state.tz, lang) for n in new]
+    new = notices.plan(found, keys, noticed, names) + notices.withdrawn(state, noticed, names)
+    people = S.routes(store, team)
+    rows = [_row(n, noticed, state.tz, lang, people) for n in new]
     made = S.write_batch(store, team, rows, position, head, moment, quiet_before=clock.since)
     state.touched = None
     if tracker is not None:
@@ -161,13 +162,22 @@ def _timers_due(tracker: Tracker, moment: dt.datetime) -> bool:
     return bool(timers) and timers[0][0] <= moment
 
 
-def _row(n: notices.Notice, noticed: dict, tz: ZoneInfo, lang: str) -> S.Row:
+def _row(n: notices.Notice, noticed: dict, tz: ZoneInfo, lang: str, people: dict[str, S.Route]) -> S.Row:
     title, text = render(n, tz, lang)
     revision = n.facts.get("revision", 0) if n.kind == "corrected" else 0
     facts = json.dumps(n.facts, ensure_ascii=False, sort_keys=True)
     shown = json.loads(_masked(facts))
-    bodies = {kind: body_for(kind, n.key, n.kind, title, text, shown) for kind in S.KINDS}
-    return S.Row(n.key, n.kind, n.subject, n.value, revision, n.at, facts, bodies)
+    concerned = notices.concerns(n)
+    mentions = _mentions(concerned, people)
+    bodies = {kind: body_for(kind, n.key, n.kind, title, text, shown, mentions) for kind in S.KINDS}
+    return S.Row(n.key, n.kind, n.subject, n.value, revision, n.at, facts, bodies, concerned, notices.audience(n))
+
+
+def _mentions(concerned: tuple, people: dict[str, S.Route]) -> Mentions:
+    """The routes' user ids of the consultants concerned (a route applies to notices derived after it)."""
+    routed = [people[c] for c in concerned if c in people]
+    return Mentions(concerned, tuple(r.wecom_user for r in routed if r.wecom_user),
+                    tuple(r.dingtalk_user for r in routed if r.dingtalk_user))
 
 
 def _masked(text: str) -> str:
@@ -176,37 +186,78 @@ def _masked(text: str) -> str:
     return mask_numbers(text)
 
 
+DEFAULT_RATES = {"wecom": (20, 60.0), "dingtalk": (20, 60.0)}  # both robots: 20 messages a minute
+
+
+@dataclass
+class Delivery:
+    sent: dict = field(default_factory=dict)  # target -> how many it took
+    wake: dt.datetime | None = None  # the first moment something held (quiet hours, a rate) may go
+    held: dt.datetime | None = None  # quiet hours: nothing goes before this moment
+
+
+def quiet_window(store: Store, team: str) -> tuple[dt.time, dt.time] | None:
+    value = S.setting(store, f"team:{team}", "quiet")
+    return timed.parse_quiet(value) if value else None
+
+
+def rate_of(store: Store, target: S.Target) -> tuple[int, float] | None:
+    """The target's pace: its own setting (`none`: unpaced), else its kind's default."""
+    value = S.setting(store, f"target:{target.name}", "rate")
+    if value is None:
+        return DEFAULT_RATES.get(target.kind)
+    return None if value == "none" else timed.parse_rate(value)
+
+
 def deliver(store: Store, team: str, now_fn=_now, *, backoff: float = 2.0, max_backoff: float = MAX_BACKOFF,
-            sender: Sender | None = None, stop=lambda: False) -> dict[str, int]:
-    """Send what is due to each of the team's targets; returns how many each took."""
+            sender: Sender | None = None, stop=lambda: False) -> Delivery:
+    """Send what is due to each of the team's targets, unless the team's quiet hours hold it."""
+    done = Delivery()
+    window = quiet_window(store, team)
+    if window is not None:
+        now = now_fn()
+        done.held = timed.quiet_end(window, now.astimezone(history.zone_now(store, team, now)))
+        if done.held is not None:
+            done.wake = done.held
+            return done
     own = sender is None
     sender = sender or Sender()
-    sent: dict[str, int] = {}
     try:
         for target in S.targets(store, team):
-            sent[target.name] = _deliver_to(store, target, sender, now_fn, backoff, max_backoff, stop)
+            sent, wake = _deliver_to(store, target, sender, now_fn, backoff, max_backoff, stop)
+            done.sent[target.name] = sent
+            if wake is not None and (done.wake is None or wake < done.wake):
+                done.wake = wake
     finally:
         if own:
             sender.close()
-    return sent
+    return done
 
 
 def _deliver_to(store: Store, target: S.Target, sender: Sender, now_fn, backoff: float, max_backoff: float,
-                stop) -> int:
+                stop) -> tuple[int, dt.datetime | None]:
+    """(sent, the moment the target's pace lets the next one go if it held one back)."""
     sent = 0
+    limit = rate_of(store, target)
+    recent = S.sent_since(store, target.name, now_fn() - dt.timedelta(seconds=limit[1])) if limit else []
     while not stop():
         batch = S.pending(store, target.name)
         if not batch:
-            return sent
+            return sent, None
         for item in batch:
             if stop():
-                return sent
+                return sent, None
             now = now_fn()
             if item.next_try_us > int(now.timestamp() * 1_000_000):
-                return sent  # the oldest waits for its retry: the ones after it wait too
+                return sent, None  # the oldest waits for its retry: the ones after it wait too
+            free = timed.rate_free(recent, limit, now) if limit else None
+            if free is not None:
+                return sent, free  # the target's pace: the rest waits, nothing is lost
             outcome = sender.send(target.kind, target.url, target.secret, item.key, item.body)
             if outcome.ok:
-                S.delivered(store, target.name, item.key, now_fn())
+                at = now_fn()
+                S.delivered(store, target.name, item.key, at)
+                recent.append(at)
                 sent += 1
                 continue
             tries = item.attempts + 1
@@ -214,26 +265,27 @@ def _deliver_to(store: Store, target: S.Target, sender: Sender, now_fn, backoff:
             wait = min(backoff * 2 ** min(item.attempts, 16), max(max_backoff, backoff))
             S.failed(store, target.name, item.key, outcome.error, now_fn() + dt.timedelta(seconds=wait), give_up)
             if not give_up:
-                return sent
-    return sent
+                return sent, None
+    return sent, None
 
 
 def once(store: Store, teams: list[str], *, lang: str = "zh", backoff: float = 2.0,
          max_backoff: float = MAX_BACKOFF, clock: Clock = Clock(), now: dt.datetime | None = None) -> list[tuple]:
-    """`--once`: derive up to the head (at `now`, default the system clock) and deliver what is
-    due, for each team."""
+    """`--once`: derive up to the head and deliver what is due, for each team, at `now` (the
+    notifier's clock for both; default the system clock)."""
     done = []
+    now_fn = (lambda: now) if now is not None else _now
     for team in teams:
         derived = derive(store, team, now, lang=lang, clock=clock)
-        done.append((derived, deliver(store, team, backoff=backoff, max_backoff=max_backoff)))
+        done.append((derived, deliver(store, team, now_fn, backoff=backoff, max_backoff=max_backoff)))
     return done
 
 
 def follow(store: Store, teams_fn, stop, *, lang: str = "zh", backoff: float = 2.0,
            max_backoff: float = MAX_BACKOFF, poll: float = POLL, report=None, clock: Clock = Clock(),
-           now_fn=None) -> None:
-    """`--follow`: derive (at `now_fn()`, default the system clock) and deliver every `poll`
-    seconds until `stop()` is true."""
+           now_fn=_now) -> None:
+    """`--follow`: derive and deliver at `now_fn()` (the notifier's clock) every `poll` seconds,
+    or sooner when a retry, the end of the quiet hours or a target's pace is due, until `stop()`."""
     trackers: dict[str, Tracker] = {}
     sender = Sender()
     try:
@@ -242,19 +294,66 @@ def follow(store: Store, teams_fn, stop, *, lang: str = "zh", backoff: float = 2
             for team in teams_fn():
                 tracker = trackers.setdefault(team, Tracker())
                 try:
-                    derived = derive(store, team, now_fn() if now_fn else None, lang=lang, tracker=tracker,
-                                     clock=clock)
+                    derived = derive(store, team, now_fn(), lang=lang, tracker=tracker, clock=clock)
                 except S.Stale:
                     tracker.state = None  # another notifier wrote first: read again next round
                     continue
-                sent = deliver(store, team, backoff=backoff, max_backoff=max_backoff, sender=sender, stop=stop)
-                if report is not None and (derived.outbox or any(sent.values())):
-                    report(derived, sent)
-                retry = S.earliest_retry(store, team)
-                if retry is not None:
-                    wait = min(wait, max((retry - _now()).total_seconds(), 0.01))
+                done = deliver(store, team, now_fn, backoff=backoff, max_backoff=max_backoff, sender=sender, stop=stop)
+                if report is not None and (derived.outbox or any(done.sent.values())):
+                    report(derived, done.sent)
+                for when in (S.earliest_retry(store, team), done.wake):
+                    if when is not None:
+                        wait = min(wait, max((when - now_fn()).total_seconds(), 0.01))
             deadline = time.monotonic() + wait
             while not stop() and time.monotonic() < deadline:
                 time.sleep(0.05)
     finally:
         sender.close()
+
+
+def set_quiet(store: Store, team: str, text: str | None) -> tuple[dt.time, dt.time] | None:
+    """The team's quiet hours (`22:00-08:00`, local in its zone), or None to have none."""
+    if store.head(team) == 0:
+        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+    window = timed.parse_quiet(text) if text is not None else None
+    if text is not None and window is None:
+        raise InputError(f"quiet hours: expected HH:MM-HH:MM (two different local times, e.g. 22:00-08:00), "
+                         f"got {text[:40]!r}")
+    S.set_setting(store, f"team:{team}", "quiet", text.strip() if text is not None else None)
+    return window
+
+
+def set_rate(store: Store, name: str, text: str) -> tuple[int, float] | None:
+    """A target's pace: `N/SECONDS`, `none` (unpaced) or `default` (its kind's)."""
+    if name not in {t.name for t in S.targets(store)}:
+        raise InputError(f"unknown target {name[:40]!r}; `ledger notify list-targets` shows them (nothing stored)")
+    value = text.strip()
+    if value not in ("none", "default") and timed.parse_rate(value) is None:
+        raise InputError(f"rate: expected N/SECONDS (e.g. 20/60), none or default, got {text[:40]!r}")
+    S.set_setting(store, f"target:{name}", "rate", None if value == "default" else value)
+    return rate_of(store, next(t for t in S.targets(store) if t.name == name))
+
+
+# -- configuration: routes, quiet hours, rates ----------------------------------------------------
+
+
+def route(store: Store, team: str, consultant: str | None, *, wecom_user: str | None = None,
+          dingtalk_user: str | None = None, target: str | None = None, clear: bool = False,
+          now: dt.datetime | None = None) -> S.Route | None:
+    """Set a consultant's @-mention ids / own target (consultant None: the supervisors' target)."""
+    if store.head(team) == 0:
+        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+    if consultant is None:
+        if target is None and not clear or wecom_user or dingtalk_user:
+            raise InputError("notify route --supervisors: expected --target NAME (or --clear)")
+        who = S.SUPERVISORS
+    else:
+        state = history.load(store, team, history.default_moment(store, team, now or _now())).state
+        if consultant not in state.consultants:
+            known = ", ".join(sorted(state.consultants)[:20]) or "none"
+            raise InputError(f"unknown consultant {consultant[:40]!r} in team {team!r} (nothing stored); "
+                             f"expected one of: {known}")
+        if not (wecom_user or dingtalk_user or target or clear):
+            raise InputError("notify route: expected --wecom-user ID, --dingtalk-user ID, --target NAME or --clear")
+        who = consultant
+    return S.set_route(store, team, who, wecom_user, dingtalk_user, target, clear)

@@ -22,6 +22,8 @@ TEXTS = {
     "nobody": N_("New lead {lead} ({channel}): nobody could take it ({rule})."),
     "passed": N_("Passed: {who}: {why}"),
     "corrected": N_("Correction: lead {lead} now goes to {owner} by {rule}, not to {previous} as noticed before."),
+    "withdrawn": N_("Correction: lead {lead} was withdrawn (its entry was voided, R-CO-2); it no longer goes to "
+                    "{previous}."),
     "moved": N_("The customer of lead {lead} moved from {previous} to {owner} ({rule})."),
     "disputed": N_("Dispute: {claimant} claims the customer of lead {lead}, held by {owner} (R-OW-7); "
                    "a supervisor's ruling is needed."),
@@ -110,6 +112,8 @@ def _lines(notice: Notice, f: dict, t, tz: ZoneInfo) -> list[str]:
                                               rule=f["rule"])]
         lines += [t(TEXTS["passed"]).format(who=_who(p["consultant"], t), why=p["why"]) for p in f["passed"]]
         return lines
+    if kind == "corrected" and f.get("withdrawn"):
+        return [t(TEXTS["withdrawn"]).format(lead=f["lead"], previous=_who(f["previous"], t))]
     if kind == "corrected":
         return [t(TEXTS["corrected"]).format(lead=f["lead"], owner=_who(f["owner"], t), rule=f["rule"],
                                              previous=_who(f["previous"], t))]

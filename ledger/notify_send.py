@@ -33,13 +33,32 @@ class Outcome:
     error: str = ""
 
 
-def body_for(kind: str, key: str, notice_kind: str, title: str, text: str, facts: dict) -> str:
+@dataclass(frozen=True)
+class Mentions:
+    """Whom a message @-mentions: the consultants it concerns, and their user ids in each robot."""
+
+    concerns: tuple = ()
+    wecom: tuple = ()
+    dingtalk: tuple = ()
+
+
+def body_for(kind: str, key: str, notice_kind: str, title: str, text: str, facts: dict,
+             mentions: Mentions = Mentions()) -> str:
+    """WeCom markdown mentions with `<@userid>` in the content (markdown has no mentioned_list);
+    DingTalk with `at.atUserIds` and `@userid` in the text (both are needed for the mention to
+    show); the webhook names the consultants concerned (`concerns`)."""
     if kind == "wecom":
-        message = {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{text}"}}
+        tags = "".join(f"<@{u}>" for u in mentions.wecom)
+        message = {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{text}" + (f"\n{tags}" if tags else "")}}
     elif kind == "dingtalk":
-        message = {"msgtype": "markdown", "markdown": {"title": title, "text": f"#### {title}\n\n{text}"}}
+        tags = " ".join(f"@{u}" for u in mentions.dingtalk)
+        message = {"msgtype": "markdown", "markdown": {"title": title, "text": f"#### {title}\n\n{text}"
+                                                                              + (f"\n\n{tags}" if tags else "")}}
+        if mentions.dingtalk:
+            message["at"] = {"atUserIds": list(mentions.dingtalk), "isAtAll": False}
     else:
-        message = {"key": key, "kind": notice_kind, "title": title, "text": text, "facts": facts}
+        message = {"key": key, "kind": notice_kind, "title": title, "text": text, "facts": facts,
+                   "concerns": list(mentions.concerns)}
     return json.dumps(message, ensure_ascii=False, sort_keys=True)
 
 

@@ -7,6 +7,10 @@ own database beside the events, on SQLite and PostgreSQL.
                              gave_up, last_error
     ledger_notify_positions  team -> position (the highest seq whose notices are in the outbox), until_us
                              (the moment they were derived at: timers up to it are noticed)
+    ledger_notify_routes     (team, who) -> wecom_user, dingtalk_user, target: a consultant's ids for
+                             @-mentions and own target; who `@supervisors`: the supervisors' target
+    ledger_notify_settings   (scope, name) -> value: `team:T`/`quiet` (`22:00-08:00`), `target:N`/`rate`
+                             (`20/60`: messages per seconds)
 
 New notices, their outbox rows (one per target of the team, the body rendered once) and the new
 position are written in ONE transaction guarded by the position they were derived from
@@ -41,7 +45,14 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS ledger_notify_outbox_pending ON ledger_notify_outbox (target, delivered_us, ordinal)",
     "CREATE TABLE IF NOT EXISTS ledger_notify_positions (team TEXT PRIMARY KEY, position BIGINT NOT NULL, "
     "until_us BIGINT)",
+    "CREATE TABLE IF NOT EXISTS ledger_notify_routes (team TEXT NOT NULL, who TEXT NOT NULL, wecom_user TEXT, "
+    "dingtalk_user TEXT, target TEXT, PRIMARY KEY (team, who))",
+    "CREATE TABLE IF NOT EXISTS ledger_notify_settings (scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, "
+    "PRIMARY KEY (scope, name))",
 ]
+NEWEST = "ledger_notify_settings"
+SUPERVISORS = "@supervisors"
+USER = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
 
 class Stale(Exception):
@@ -59,6 +70,16 @@ class Target:
     def to_json_dict(self) -> dict:
         return {"name": self.name, "team": self.team, "kind": self.kind, "url": self.url,
                 "secret": "***" if self.secret else None}
+
+
+@dataclass(frozen=True)
+class Route:
+    """Who a consultant is in the robots' groups (@-mentions) and their own target, if any."""
+
+    who: str  # a consultant id, or SUPERVISORS
+    wecom_user: str | None = None
+    dingtalk_user: str | None = None
+    target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +103,8 @@ class Row:
     at: dt.datetime
     facts: str
     bodies: dict  # target kind -> body text
+    concerns: tuple = ()  # the consultants it is about (their own targets get it too)
+    to: str = "team"  # team | supervisors (the supervisors' target instead of the team's, if any)
 
 
 def _sql(store: Store, statement: str) -> str:
@@ -90,7 +113,7 @@ def _sql(store: Store, statement: str) -> str:
 
 def ensure_tables(store: Store) -> None:
     """Create the notifier's tables on first use (once per opened store)."""
-    store.ensure_tables("ledger_notify_positions", _TABLES, lock=7251004)
+    store.ensure_tables(NEWEST, _TABLES, lock=7251004)
 
 
 def _rows(store: Store, statement: str, params: tuple = ()) -> list[Any]:
@@ -132,6 +155,80 @@ def targets(store: Store, team: str | None = None) -> list[Target]:
     rows = _rows(store, query + (" WHERE team = ? ORDER BY name" if team else " ORDER BY team, name"),
                  (team,) if team else ())
     return [Target(*row) for row in rows]
+
+
+def routes(store: Store, team: str) -> dict[str, Route]:
+    rows = _rows(store, "SELECT who, wecom_user, dingtalk_user, target FROM ledger_notify_routes WHERE team = ? "
+                        "ORDER BY who", (team,))
+    return {row[0]: Route(*row) for row in rows}
+
+
+def set_route(store: Store, team: str, who: str, wecom_user: str | None = None, dingtalk_user: str | None = None,
+              target: str | None = None, clear: bool = False) -> Route | None:
+    """Set (merging with what is there) or clear a consultant's route or the supervisors' target."""
+    for option, value in (("--wecom-user", wecom_user), ("--dingtalk-user", dingtalk_user)):
+        if value is not None and not USER.fullmatch(value):
+            raise InputError(f"{option}: expected a user id of 1 to 64 of [A-Za-z0-9_.@-], got {value[:40]!r}")
+    if target is not None:
+        _check_own_target(store, team, who, target)
+    if clear:
+        _execute(store, "DELETE FROM ledger_notify_routes WHERE team = ? AND who = ?", (team, who))
+        return None
+    old = routes(store, team).get(who, Route(who))
+    new = Route(who, wecom_user or old.wecom_user, dingtalk_user or old.dingtalk_user, target or old.target)
+    _execute(store, "DELETE FROM ledger_notify_routes WHERE team = ? AND who = ?", (team, who))
+    _execute(store, "INSERT INTO ledger_notify_routes (team, who, wecom_user, dingtalk_user, target) "
+                    "VALUES (?, ?, ?, ?, ?)", (team, who, new.wecom_user, new.dingtalk_user, new.target))
+    return new
+
+
+def _check_own_target(store: Store, team: str, who: str, target: str) -> None:
+    found = {t.name: t for t in targets(store, team)}
+    if target not in found:
+        names = ", ".join(found) or "none"
+        raise InputError(f"--target: no target {target[:40]!r} in team {team!r} (its targets: {names}); "
+                         "add it first with `ledger notify add-target` (nothing stored)")
+    for route in routes(store, team).values():
+        if route.target == target and route.who != who:
+            raise InputError(f"--target: {target!r} is already the target of {route.who} (nothing stored)")
+
+
+def setting(store: Store, scope: str, name: str) -> str | None:
+    rows = _rows(store, "SELECT value FROM ledger_notify_settings WHERE scope = ? AND name = ?", (scope, name))
+    return rows[0][0] if rows else None
+
+
+def settings(store: Store, name: str) -> dict[str, str]:
+    """scope -> value of every `name` setting."""
+    return dict(_rows(store, "SELECT scope, value FROM ledger_notify_settings WHERE name = ?", (name,)))
+
+
+def set_setting(store: Store, scope: str, name: str, value: str | None) -> None:
+    """Set (or with None, remove) one setting, in one transaction."""
+    ensure_tables(store)
+    with store._cursor(commit=True) as cur:
+        cur.execute(_sql(store, "DELETE FROM ledger_notify_settings WHERE scope = ? AND name = ?"), (scope, name))
+        if value is not None:
+            cur.execute(_sql(store, "INSERT INTO ledger_notify_settings (scope, name, value) VALUES (?, ?, ?)"),
+                        (scope, name, value))
+
+
+def recipients(row: Row, kinds: list[tuple[str, str]], own: dict[str, str], supervisors: set[str]) -> list[tuple]:
+    """(target name, kind) of the targets a notice goes to. `own`: a consultant's own target ->
+    the consultant; `supervisors`: the supervisors' targets. A team target gets every notice but
+    the supervisors' ones when the team has a supervisors' target; the supervisors' target gets
+    theirs and the 日报; a consultant's own target the notices about them."""
+    found = []
+    for name, kind in kinds:
+        if name in own:
+            wanted = own[name] in row.concerns
+        elif name in supervisors:
+            wanted = row.to == "supervisors" or row.kind == "summary"
+        else:
+            wanted = row.to != "supervisors" or not supervisors
+        if wanted:
+            found.append((name, kind))
+    return found
 
 
 def teams_with_targets(store: Store) -> list[str]:
@@ -182,14 +279,18 @@ def write_batch(store: Store, team: str, rows: list[Row], expected: int, new_pos
         cur.execute(sql("SELECT COALESCE(MAX(ordinal), 0) FROM ledger_notify_notices WHERE team = ?"), (team,))
         first = int(cur.fetchone()[0]) + 1
         cur.execute(sql("SELECT name, kind FROM ledger_notify_targets WHERE team = ? ORDER BY name"), (team,))
-        kinds = cur.fetchall()
+        kinds = [tuple(k) for k in cur.fetchall()]
+        cur.execute(sql("SELECT who, target FROM ledger_notify_routes WHERE team = ? AND target IS NOT NULL"), (team,))
+        routed = cur.fetchall()
+        own = {target: who for who, target in routed if who != SUPERVISORS}
+        supervisors = {target for who, target in routed if who == SUPERVISORS}
         notices, outbox = [], []
         for ordinal, row in enumerate(rows, start=first):
             notices.append((team, row.key, row.kind, row.subject, row.value, row.revision, to_micros(row.at),
                             ordinal, row.facts))
             if quiet_before is None or row.at >= quiet_before:
                 outbox.extend((name, row.key, team, ordinal, row.bodies[kind], 0, 0, None, 0, None)
-                              for name, kind in kinds)
+                              for name, kind in recipients(row, kinds, own, supervisors))
         store.recorder.insert_rows(cur, "ledger_notify_notices", ("text", "text", "text", "text", "text", "bigint",
                                                                   "bigint", "bigint", "text"), notices)
         store.recorder.insert_rows(cur, "ledger_notify_outbox", ("text", "text", "text", "bigint", "text", "bigint",
@@ -238,3 +339,10 @@ def kinds(store: Store, team: str) -> dict[str, int]:
     rows = _rows(store, "SELECT kind, COUNT(*) FROM ledger_notify_notices WHERE team = ? GROUP BY kind ORDER BY kind",
                  (team,))
     return {k: int(n) for k, n in rows}
+
+
+def sent_since(store: Store, target: str, since: dt.datetime) -> list[dt.datetime]:
+    """When the target's notices delivered after `since` were, ascending (its rate window)."""
+    rows = _rows(store, "SELECT delivered_us FROM ledger_notify_outbox WHERE target = ? AND delivered_us > ? "
+                        "ORDER BY delivered_us", (target, to_micros(since)))
+    return [from_micros(us) for (us,) in rows]

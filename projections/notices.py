@@ -149,3 +149,54 @@ def _correction(notice: Notice, old: str | None, revision: int, names: Mapping[s
     key = f"{team}/corrected/{lead}/{revision}"
     facts = {**notice.facts, "previous": {"id": old, "name": names.get(old, old)} if old else None, "revision": revision}
     return Notice(key, "corrected", notice.subject, notice.value, notice.at, facts)
+
+
+def _ids(*people: dict | None) -> tuple[str, ...]:
+    found: list[str] = []
+    for person in people:
+        if person and person.get("id") and person["id"] not in found:
+            found.append(person["id"])
+    return tuple(found)
+
+
+def concerns(notice: Notice) -> tuple[str, ...]:
+    """The consultants a notice is about, to be @-mentioned and sent it at their own target: a
+    lead's owner (and the previous one of a correction), both ends of a move, the consultant of a
+    sanction, the owner of a follow-up falling due. A dispute and the 日报 name nobody."""
+    f = notice.facts
+    if notice.kind == "allocated":
+        return _ids(f.get("owner"))
+    if notice.kind == "corrected":
+        return _ids(f.get("owner"), f.get("previous"))
+    if notice.kind == "moved":
+        return _ids(f.get("from"), f.get("to"))
+    if notice.kind in ("sanction", "lifted"):
+        return _ids(f.get("consultant"))
+    if notice.kind in ("due-soon", "missed"):
+        return _ids(f.get("owner"))
+    return ()
+
+
+def audience(notice: Notice) -> str:
+    """`supervisors` for a dispute (R-OW-7) and a lead nobody could take; else `team`."""
+    if notice.kind == "disputed" or (notice.kind == "allocated" and not notice.facts.get("owner")):
+        return "supervisors"
+    return "team"
+
+
+def withdrawn(state: TeamState, noticed: Mapping[str, tuple[str | None, int]],
+              names: Mapping[str, str] | None = None) -> list[Notice]:
+    """A correction for each lead whose allocation was noticed but which the state no longer holds
+    (its arrival voided, R-CO-2): it names the owner noticed before and no new one (value None)."""
+    team = state.team or "-"
+    found = []
+    for subject, (value, revision) in sorted(noticed.items()):
+        lid = subject[5:] if subject.startswith("lead:") else None
+        if lid is None or value is None or lid in state.leads:
+            continue
+        previous = {"id": value, "name": (names or {}).get(value, value)} if value else None
+        facts = {"team": team, "lead": lid, "owner": None, "previous": previous, "rule": "R-CO-2",
+                 "withdrawn": True, "revision": revision + 1}
+        at = state.clock or state.last_key[0]
+        found.append(Notice(f"{team}/corrected/{lid}/{revision + 1}", "corrected", subject, None, at, facts))
+    return found

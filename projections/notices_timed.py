@@ -122,3 +122,57 @@ def next_wake(state: TeamState, moment: dt.datetime, hours: float, at: dt.time) 
         later += [w for w in (summary_moment(state, today, at),
                               summary_moment(state, today + dt.timedelta(days=1), at)) if w > moment]
     return min(later) if later else None
+
+
+def parse_quiet(text: str) -> tuple[dt.time, dt.time] | None:
+    """`22:00-08:00` -> (start, end); None if it is not two distinct local times HH:MM-HH:MM."""
+    parts = text.strip().split("-")
+    if len(parts) != 2:
+        return None
+    try:
+        start, end = (dt.time.fromisoformat(p) for p in parts)
+    except ValueError:
+        return None
+    if len(parts[0]) != 5 or len(parts[1]) != 5 or start == end:
+        return None
+    return start, end
+
+
+def quiet_end(window: tuple[dt.time, dt.time], local: dt.datetime) -> dt.datetime | None:
+    """The end of the quiet period `local` (aware, in the team's zone) falls in, or None. A window
+    whose start is after its end spans midnight (22:00-08:00); the start is in it, the end not."""
+    start, end = window
+    now = local.time().replace(tzinfo=None)
+    if start < end:
+        inside, day = start <= now < end, local.date()
+    else:
+        inside = now >= start or now < end
+        day = local.date() + dt.timedelta(days=1) if now >= start else local.date()
+    if not inside:
+        return None
+    return dt.datetime.combine(day, end, tzinfo=local.tzinfo)
+
+
+def parse_rate(text: str) -> tuple[int, float] | None:
+    """`20/60` -> (20 messages, per 60 seconds); None if it is not N/SECONDS with N, SECONDS > 0."""
+    parts = text.strip().split("/")
+    if len(parts) != 2 or not parts[0].isdigit():
+        return None
+    try:
+        seconds = float(parts[1])
+    except ValueError:
+        return None
+    if int(parts[0]) < 1 or not 0 < seconds <= 86400:
+        return None
+    return int(parts[0]), seconds
+
+
+def rate_free(sent: list[dt.datetime], limit: tuple[int, float], now: dt.datetime) -> dt.datetime | None:
+    """None if one more message may go at `now` (fewer than N of `sent`, ascending, within the last
+    SECONDS); else the moment the oldest of them leaves the window."""
+    count, seconds = limit
+    window = dt.timedelta(seconds=seconds)
+    recent = [t for t in sent if t > now - window]
+    if len(recent) < count:
+        return None
+    return recent[-count] + window
