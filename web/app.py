@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import hmac
 import re
 import secrets
@@ -68,6 +69,9 @@ class Desk:
         self.signer = TimestampSigner(accounts.web_secret(self.store), salt="ledger-desk")
         self.lock = threading.Lock()
         self._templates: dict[str, Any] = {}
+        # Stands for the visitor's CSRF token in a kept page (`render_kept`): random per process,
+        # so that no value shown on a page can be it.
+        self.csrf_slot = "csrf-slot-" + secrets.token_hex(16)
 
     def run(self, work: Callable[[], Any]) -> Any:
         """`work()` with the store to itself, in a worker thread."""
@@ -159,6 +163,30 @@ def render(desk: Desk, visitor: Visit, template: str, status: int = 200, **conte
     if visitor.new_csrf_cookie:
         set_cookie(response, CSRF_COOKIE, visitor.new_csrf_cookie)
     return response
+
+
+def render_kept(desk: Desk, request: Request, visitor: Visit, team: str, key: tuple, template: str,
+                context: Callable[[], dict]) -> Response:
+    """`render` of a team page, kept by the team's held state until its position moves
+    (`web.live.LiveStates.page`; call it inside `reading`): by `key` (the moment, the `?at=` text
+    and what is asked), the language and who asks (name, team, role, consultant id). The page is
+    rendered with `desk.csrf_slot` for the CSRF token, replaced by the visitor's own in the bytes
+    sent, so no two users, nor two sessions, see each other's. ETag: the kept page's digest and
+    the token's; `If-None-Match` with it answers 304 (the browser revalidates: `no-cache`)."""
+    user, lang = visitor.user, visitor.lang
+
+    def make() -> tuple[bytes, str]:
+        html = desk.templates(lang).get_template(template).render(user=user, csrf=desk.csrf_slot, lang=lang, **context())
+        body = html.encode("utf-8")
+        return body, hashlib.blake2b(body, digest_size=12).hexdigest()
+
+    body, digest = desk.live.page(team, (template, lang, user.name, user.team, user.role, user.consultant, *key), make)
+    token = visitor.csrf.encode()
+    etag = f'"{digest}-{hashlib.blake2b(token, digest_size=6).hexdigest()}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language"}
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body.replace(desk.csrf_slot.encode(), token), media_type="text/html; charset=utf-8", headers=headers)
 
 
 _PLUS_AS_SPACE = re.compile(r"([0-9]T[0-9:.]+) ([0-9]{2}(?::?[0-9]{2})?)$")
