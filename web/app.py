@@ -288,6 +288,7 @@ def create_app(url: str | None = None) -> Starlette:
         Route("/{team}/desk/presence", page(forms.presence, method="POST"), methods=["POST"]),
         Route("/{team}/disputes", page(pages.disputes)),
         Route("/{team}/disputes/{lead}", page(pages.dispute)),
+        Route("/{team}/event/{n}", page(pages.event)),
         Route("/{team}/disputes/{lead}/ruling", page(pages.ruling, method="POST"), methods=["POST"]),
     ]
     @contextlib.asynccontextmanager

@@ -238,6 +238,35 @@ def dispute(desk: Desk, request: Request, visitor: Visit, team: str, form: Any, 
         return render_kept(desk, request, visitor, team, ("dispute", moment, shown, lead), "dispute.html", context)
 
 
+def event(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
+    """One stored event, `#N` (`ledger event '#N' --json`: `commands.audit.event`, phones
+    masked), opened from a timeline's `#N`; `?at=` is the moment the page came from: shown, kept
+    in the links back, and the event marked when it happened after it. A void is shown whenever
+    it was recorded: a replay at any moment leaves the voided event out (R-CO-2)."""
+    import datetime as dt
+    import json
+
+    from commands import audit
+    from commands.history import zone_now
+    from ledger.errors import UnknownLead, UnknownTeam
+
+    ref, head = request.path_params["n"], desk.store.head(team)
+    if head == 0:
+        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+    if not (ref.isascii() and ref.isdigit() and 0 < int(ref) <= head):
+        raise UnknownLead(f"unknown event #{ref[:20]} in team {team!r}; expected #1 to #{head}")
+    found = audit.event(desk.store, team, f"#{int(ref)}")
+    at, moment = _moment(desk, request, team)
+
+    at_text = found["event"].get("at")
+    happened_after = at_text is not None and dt.datetime.fromisoformat(at_text) > moment
+    shown = moment.astimezone(zone_now(desk.store, team, moment)).isoformat(timespec="seconds")
+    fields = [(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+              for name, value in found["event"].items() if name not in ("type", "team", "id")]
+    return render(desk, visitor, "event.html", team=team, at=request.query_params.get("at", ""), moment=shown,
+                  found=found, fields=fields, happened_after=happened_after, lead=found["event"].get("lead"))
+
+
 def ruling(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
     """RulingMade (R-OW-0) by the logged-in supervisor, through the CLI's recording path."""
     from commands import record as R
