@@ -56,7 +56,8 @@ def rate(count: int, seconds: float) -> float:
 
 
 def run_measured(args: list[str]) -> dict:
-    """Run a child and return wall seconds and its peak RSS (from wait4)."""
+    """Run a child and return wall seconds, CPU seconds (user + system, its waited-for children
+    included: steadier than wall time on a shared machine) and its peak RSS (from wait4)."""
     began = time.perf_counter()
     child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT))
     out = child.stdout.read()  # type: ignore[union-attr]
@@ -70,7 +71,8 @@ def run_measured(args: list[str]) -> dict:
         payload = json.loads(out)
     except ValueError:
         payload = {"stdout": out.decode()[-300:], "stderr": err.decode()[-300:]}
-    return {"seconds": round(seconds, 3), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
             "result": payload}
 
 

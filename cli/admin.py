@@ -9,7 +9,7 @@ import click
 
 from ledger.errors import InputError
 
-from .app import StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options
+from .app import CONTEXT, StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options, tr
 from .queries import explain_command, next_command, owner_command
 
 # -- commands ------------------------------------------------------------------------------------
@@ -120,25 +120,25 @@ def demo_command(fixture: str | None, at_text: str, db: str | None) -> None:
     console = _console()
     with opts.open_store() as store:
         summary = import_file(store, text, str(path))
-        console.print(f"[bold]Imported[/bold] {path.name}: {summary.total} new event(s), "
-                      f"{summary.skipped} already stored, into {store.url.display()}")
+        console.print(tr("Imported {file}: {new} new event(s), {skipped} already stored, into {store}",
+                         file=path.name, new=summary.total, skipped=summary.skipped, store=store.url.display()))
     ctx = click.get_current_context()
     board = main.commands.get("board")
     teams = {line.split('"team": "', 1)[1].split('"', 1)[0] for line in text.splitlines() if '"team": "' in line}
     team = sorted(teams)[0]
     common = ["--team", team, "--at", at.isoformat()] + (["--db", db] if db else [])
     if board is not None:
-        console.rule(f"Rotation board of {team} at {at.isoformat()}")
+        console.rule(tr("Rotation board of {team} at {at}", team=team, at=at.isoformat()))
         ctx.invoke(board, **board.make_context("board", list(common), parent=ctx).params)
     else:
         console.rule(f"Who is next, per channel, at {at.isoformat()}")
         for channel in ("hotline", "online", "hq_referral", "walk_in", "marketing"):
             ctx.invoke(next_command, **next_command.make_context("next", [channel] + common, parent=ctx).params)
     if dispute:
-        console.rule(f"Explain the disputed lead {dispute} (R-OW-6)")
+        console.rule(tr("Explain the disputed lead {lead} (R-OW-6)", lead=dispute))
         ctx.invoke(explain_command, **explain_command.make_context("explain", [dispute] + common, parent=ctx).params)
         later = ["--team", team, "--at", "2026-11-17T12:00:00+08:00"] + (["--db", db] if db else [])
-        console.rule(f"{dispute} after the supervisor's ruling")
+        console.rule(tr("{lead} after the supervisor's ruling", lead=dispute))
         ctx.invoke(owner_command, **owner_command.make_context("owner", [dispute] + later, parent=ctx).params)
 
 
@@ -279,3 +279,56 @@ def verify_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: str
         click.get_current_context().exit(1)
 
 
+
+
+@main.group("db", context_settings=CONTEXT)
+def db_group() -> None:
+    """The store's database itself: least-privilege PostgreSQL roles.
+
+    \b
+    Example:
+      ledger db roles --owner ledger_owner --app ledger_app
+    """
+
+
+@db_group.command("roles")
+@click.option("--owner", required=True, metavar="ROLE",
+              help="The role that owns every table (upgrades, this command; it can lift the guards).")
+@click.option("--app", required=True, metavar="ROLE",
+              help="The role ledger, the desk and the notifier connect as: only SELECT and INSERT on the record.")
+@click.option("--apply", is_flag=True,
+              help="Run the SQL on --db (PostgreSQL, as a superuser or the owner) instead of printing it.")
+@db_option
+def db_roles_command(owner: str, app: str, apply: bool, db: str | None) -> None:
+    """Give the application role only the rights it needs on a PostgreSQL store.
+
+    Without --apply, prints the SQL on standard output and changes nothing (no database is
+    opened): review it, then run it with psql as a superuser or the owner. With --apply, opens
+    the store at --db, creates every table (the record, read models, the desk's, the notifier's)
+    so the application role never needs CREATE, and runs the same SQL in one transaction.
+
+    The SQL makes --owner own every ledger table and gives --app: SELECT and INSERT on the
+    record (stored_events, ledger_teams, ledger_index, ledger_ids, ledger_voids, ledger_erased,
+    ledger_chain) and ledger_meta, never UPDATE, DELETE or TRUNCATE; SELECT, INSERT, UPDATE and
+    DELETE on the rest (clear phone numbers, checkpoints, catalogs, read models, desk users and
+    sessions, notifier outbox). Both roles must exist (CREATE ROLE ... LOGIN PASSWORD ...).
+    Re-run it after an upgrade that adds tables. See docs/OPERATIONS.md.
+
+    \b
+    Example:
+      ledger db roles --owner ledger_owner --app ledger_app > roles.sql
+      ledger db roles --owner ledger_owner --app ledger_app --apply \\
+          --db postgresql://postgres:secret@127.0.0.1:5432/ledger
+    """
+    from commands.db import apply_roles, check_target, roles_script, script_text
+    from ledger.store import parse_url
+
+    if not apply:
+        click.echo(script_text(owner, app), nl=False)
+        return
+    roles_script(owner, app)  # input errors before the store is opened (or created)
+    check_target(parse_url(db))
+    with StoreOptions(db, None, False, None).open_store() as store:
+        statements = apply_roles(store, owner, app)
+    click.echo(f"{store.url.display()}: {len(statements)} statements run; {app} may read everything, "
+               f"only add to the record, and write the rest", err=True)

@@ -88,6 +88,9 @@ _ERROR_FRAGMENTS = [
      N_("expected a UTC offset (e.g. +08:00) in {value}")),
     (r"expected a time from (?P<range>.+?), got (?P<value>'[^']*')", N_("expected a time from {range}, got {value}")),
     (r"expected a date YYYY-MM-DD, got (?P<value>'[^']*')", N_("expected a date YYYY-MM-DD, got {value}")),
+    (r"expected a time: ISO 8601 \(.*?, 3天前; got (?P<value>.*)$",  # commands.moments.SYNTAX
+     N_("expected a time: ISO 8601 (2026-11-02T09:00:00+08:00; without an offset: the team's zone), now, "
+        "today/yesterday/tomorrow [HH:MM], 今天/昨天/明天, or relative: -2h, +30m, 3 days ago, 3天前; got {value}")),
     (r"expected a month YYYY-MM, got (?P<value>'[^']*')", N_("expected a month YYYY-MM, got {value}")),
     (r" \(see '(?P<command>[^']+) -h'\)$", N_(" (see '{command} -h')")),
 ]
@@ -133,14 +136,100 @@ class LedgerGroup(click.Group):
         except click.ClickException as error:  # the group's own usage error
             _usage(error)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:  # where a usage error of the command sends the user (`-h`)
+            ctx.meta[COMMAND_KEY] = f"{ctx.command_path} {command.name}"
+        return name, command, rest
+
 
 def _usage(error: click.ClickException) -> None:
-    """click's own usage errors (a bad option, a value of the wrong type) as one line like every
-    other error, with click's exit status (2)."""
-    where = error.ctx.command_path if isinstance(error, click.UsageError) and error.ctx else "ledger"
-    hint = f" (see '{where} -h')" if isinstance(error, click.UsageError) else ""
-    say(localize_error(" ".join(error.format_message().split()) + hint))
+    """click's own usage errors (a bad option, a missing argument, an unknown command, a value of
+    the wrong type or not among the choices) as one line like every other error, in the output
+    language, with "did you mean" where something close exists, and click's exit status (2)."""
+    ctx = error.ctx if isinstance(error, click.UsageError) else None
+    current = click.get_current_context(silent=True)
+    where = (ctx.command_path if ctx is not None and ctx.parent is not None else None) \
+        or (current.meta.get(COMMAND_KEY) if current is not None else None) \
+        or (ctx.command_path if ctx is not None else "ledger")  # a parse error has no context: the command's
+    hint = tr(" (see '{command} -h')", command=where) if isinstance(error, click.UsageError) else ""
+    say(_usage_message(error) + hint)
     raise click.exceptions.Exit(error.exit_code)
+
+
+COMMAND_KEY = "ledger.command"
+
+
+def _usage_message(error: click.ClickException) -> str:
+    """The one-line message of a click error, in the output language."""
+    if isinstance(error, click.exceptions.NoSuchCommand):
+        return tr("no such command {command}", command=repr(error.command_name)) + _did_you_mean(error.possibilities)
+    if isinstance(error, click.NoSuchOption):
+        return tr("no such option {option}", option=error.option_name) + _did_you_mean(error.possibilities)
+    if isinstance(error, click.BadOptionUsage) and "requires" in error.message:
+        return tr("{option} needs a value", option=error.option_name)
+    if isinstance(error, click.MissingParameter):
+        return tr("missing {param}", param=_param_name(error.param) if error.param else error.param_hint)
+    if isinstance(error, click.BadParameter):
+        name = _param_name(error.param) if error.param else str(error.param_hint or "")
+        if error.param is not None and isinstance(error.param.type, click.Choice):
+            return _bad_choice(name, error)
+        return f"{name}: {_value_message(' '.join(error.message.split()))}"
+    extra = re.match(r"Got unexpected extra arguments? \((?P<args>.*)\)$", error.message)
+    if extra:
+        return tr("unexpected extra argument(s): {args}", args=extra["args"])
+    return localize_error(" ".join(error.format_message().split()))
+
+
+def _param_name(param: click.Parameter) -> str:
+    """How the user names a parameter: `--team` for an option, `CHANNEL` for an argument."""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return param.metavar or (param.name or "").upper()
+
+
+def _did_you_mean(possibilities: list[str] | None) -> str:
+    if not possibilities:
+        return ""
+    return tr("; did you mean {choices}?", choices=tr(" or ").join(possibilities))
+
+
+def _bad_choice(name: str, error: click.BadParameter) -> str:
+    """`CHANNEL: 'hotlin' is not one of hotline, online...; did you mean hotline?`"""
+    import ast
+    import difflib
+
+    from ledger.events import shown
+
+    choices = [str(choice) for choice in error.param.type.choices]
+    found = re.match(r"(?P<value>'.*'|\".*\") is not", error.message)
+    try:
+        typed = str(ast.literal_eval(found["value"])) if found else ""
+    except (ValueError, SyntaxError):
+        typed = ""
+    close = difflib.get_close_matches(typed, choices, n=3, cutoff=0.5) or [
+        choice for choice in choices if typed and typed.lower() in choice.lower()][:3]
+    if language() != "en":
+        close = [f"{choice}({word(choice)})" if word(choice) != choice else choice for choice in close]
+    return (tr("{param}: {value} is not one of {choices}", param=name, value=shown(typed),
+               choices=", ".join(choices)) + _did_you_mean(close))
+
+
+# click's messages about a value of the wrong type, said again in the ledger's words.
+_VALUE_MESSAGES = [
+    (r"(?P<value>.+) is not a valid (?:integer|integer range)\.", N_("expected a whole number, got {value}")),
+    (r"(?P<value>.+) is not a valid (?:float|float range)\.", N_("expected a number, got {value}")),
+    (r"(?P<value>.+) is not in the range (?P<range>.+)\.", N_("expected a number in {range}, got {value}")),
+    (r"(?P<value>.+) does not match the format '%Y-%m-%d'\.", N_("expected a date YYYY-MM-DD, got {value}")),
+]
+
+
+def _value_message(message: str) -> str:
+    for pattern, msgid in _VALUE_MESSAGES:
+        found = re.fullmatch(pattern, message)
+        if found:
+            return tr(msgid, **found.groupdict())
+    return localize_error(message)
 
 
 # What one line of an error may hold: longer lines are cut (an echoed value can be megabytes).
@@ -186,24 +275,64 @@ def main() -> None:
 # -- shared options ------------------------------------------------------------------------------
 
 
-def parse_time(text: str, *, offset: bool = True) -> dt.datetime:
-    """An ISO 8601 time with a UTC offset (without one when `offset` is False: read later in the
-    team's zone) inside the ledger's range (`ledger.events.TIME_RANGE`); `InputError` otherwise."""
-    from ledger.events import parse_time_text
+DEFAULT_ZONE = "Asia/Shanghai"  # the zone of a team being started (commands.history.zone_now)
+
+
+def parse_time(text: str, zone: Any = None, now: dt.datetime | None = None) -> dt.datetime:
+    """A time in the one syntax of `commands.moments` (ISO 8601, now, today, 昨天, -2h, 3 days
+    ago...), read with the clock (`now`, default `_now()`) in `zone` (default DEFAULT_ZONE);
+    `InputError` otherwise."""
+    from zoneinfo import ZoneInfo
+
+    from commands import moments
 
     try:
-        return parse_time_text(text.strip(), offset=offset)
+        return moments.parse(text, now or _now(), zone or ZoneInfo(DEFAULT_ZONE))
     except ValueError as error:
         raise InputError(str(error)) from None
 
 
-def _time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+def _time_option(ctx: click.Context, param: click.Parameter, value: str | None):
+    """A time option (`--at`, `--as-recorded`, `--from`, `--until`): its syntax checked now
+    (a usage error otherwise), read once the team is known (`resolve_times`: its zone, the clock)."""
+    if value is None:
+        return None
+    from commands import moments
+
+    try:
+        return moments.check(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+def _instant_option(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    """A time option of a command over every team (`notify --now`): read at once, in DEFAULT_ZONE."""
     if value is None:
         return None
     try:
         return parse_time(value)
     except InputError as error:
         raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+def resolve_times(store, team: str, now: dt.datetime, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with each time typed (`commands.moments.TimeText`) read with the clock `now` in
+    the team's zone (R-T-1; the default zone for a team being started); `InputError` naming the
+    option otherwise."""
+    from commands import moments
+
+    if not any(isinstance(value, moments.TimeText) for value in values.values()):
+        return values
+    from commands.history import zone_now
+
+    zone = zone_now(store, team, now)
+    resolved = {}
+    for name, value in values.items():
+        try:
+            resolved[name] = moments.resolve(value, now, zone)
+        except ValueError as error:
+            raise InputError(f"{name}: {error}") from None
+    return resolved
 
 
 @dataclass
@@ -213,8 +342,8 @@ class StoreOptions:
     db: str | None
     team: str | None
     json: bool
-    at: dt.datetime | None
-    as_recorded: dt.datetime | None = None  # R-CO-4: ignore what was recorded after it
+    at: Any  # a datetime once `resolve_team` read the typed time (commands.moments.TimeText)
+    as_recorded: Any = None  # R-CO-4: ignore what was recorded after it; read like `at`
     _store: Any = None
 
     def open_store(self):  # -> a context giving the ledger.store.Store
@@ -237,13 +366,19 @@ class StoreOptions:
         teams = store.teams()
         if self.team is None:
             if len(teams) == 1:
-                return teams[0]
+                return self._read_times(store, teams[0])
             if not teams:
                 raise UnknownTeam("the store holds no team yet; import events first")
             raise UnknownTeam(f"--team is required: the store holds {', '.join(teams)}")
         if self.team not in teams:
             raise UnknownTeam(f"unknown team {self.team!r}; the store holds: {', '.join(teams) or 'none'}")
-        return self.team
+        return self._read_times(store, self.team)
+
+    def _read_times(self, store, team: str) -> str:
+        """--at and --as-recorded as typed, read in `team`'s zone with the clock (once)."""
+        times = resolve_times(store, team, _now(), {"--at": self.at, "--as-recorded": self.as_recorded})
+        self.at, self.as_recorded = times["--at"], times["--as-recorded"]
+        return team
 
 
 db_option = click.option(
@@ -273,7 +408,8 @@ def store_options(func: Callable[..., Any] | None = None, *, team_required: bool
         if at:
             options.append(click.option(
                 "--at", "at_time", metavar="TIME", callback=_time_option,
-                help="Answer as of this moment (ISO 8601 with offset, e.g. 2026-11-02T09:00:00+08:00)."))
+                help="Answer as of this moment: 2026-11-02T09:00:00+08:00 (without an offset: the team's zone), "
+                     "now, today, yesterday 18:00, 昨天, -2h, 3 days ago, 3天前 (docs/CLI.md)."))
         if as_recorded if as_recorded is not None else at:
             options.append(click.option(
                 "--as-recorded", "recorded_by", metavar="TIME", callback=_time_option,

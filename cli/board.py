@@ -48,12 +48,23 @@ def _render_board(data: dict) -> None:
     console.print(Text.assemble((f"{data['team']}", "bold"), f"  {data['preset']}  {data['at']}  " + tr("window:") + " ",
                                 (window, "bold cyan")))
     channels = [c for c in data["channels"] if c["queue"] == c["channel"]]
-    console.print(_grid(data, channels))
-    console.print(_legend(data), style="dim")
+    grid = _grid(data, channels)
+    if _fits(console, grid):
+        console.print(grid)
+    else:  # a narrow terminal: the board stacked by channel, side by side where they fit
+        from rich.columns import Columns
+
+        for line in _roster(data, console.width):
+            console.print(line)
+        console.print(Columns([_channel_block(data, c) for c in channels], padding=(1, 3)))
+    from .tables import lines
+
+    for line in lines([Text(part) for part in _legend(data).split("  ") if part], console.width):
+        console.print(line, style="dim")
     _print_passed(console, channels)
     console.print(_shifts_line(data["shifts"]))
     if data["deferred"]:
-        console.print(_deferred_table(data["deferred"]))
+        _print_deferred(console, data["deferred"])
     if data["overdue"]:
         _print_overdue(console, data)
 
@@ -65,7 +76,7 @@ def _grid(data: dict, channels: list[dict]):
     from rich.table import Table
     from rich.text import Text
 
-    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1))
+    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, padding=(0, 1), collapse_padding=True)
     grid.add_column(tr("seat"), justify="right", no_wrap=True, min_width=2)
     grid.add_column(tr("consultant"), no_wrap=True, min_width=8)
     grid.add_column(tr("presence"), no_wrap=True, min_width=7)
@@ -91,6 +102,51 @@ def _grid(data: dict, channels: list[dict]):
     grid.add_row("", Text(tr("next"), style="bold"), "", *nexts)
     grid.add_row("", Text(tr("rule"), style="bold"), "", *rules)
     return grid
+
+
+def _fits(console: Any, grid: Any) -> bool:
+    """Whether the board's grid fits the terminal with every cell whole."""
+    from rich.measure import Measurement
+
+    wide = console.options.update_width(10_000)  # Measurement.get clamps to the width it is given
+    return Measurement.get(console, wide, grid).maximum <= console.width
+
+
+def _roster(data: dict, width: int) -> list:
+    """Who is on the team and their presence, for the stacked board (a person never split)."""
+    from rich.text import Text
+
+    from .tables import lines
+
+    people = []
+    for person in data["consultants"]:
+        if person["left"]:
+            continue
+        style = "green" if person["presence"] == "on_post" else _STATUS_STYLE.get(person["presence"], "")
+        people.append(Text.assemble(f"{person['seat']} {person['consultant']} {person['name']} ",
+                                    (word(person["presence"]), style)))
+    return lines(people, width)
+
+
+def _channel_block(data: dict, c: dict):
+    """One channel of the stacked board: its name and mode, who is next by which rule, its order."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    names = {p["consultant"]: p["name"] for p in data["consultants"]}
+    who = f"{c['next']} {names.get(c['next'], '')}".strip() if c["next"] else (
+        tr("deferred") if c["rule"] == "R-SH-5" else tr("nobody"))
+    heading = Text.assemble((word(c["channel"]), "bold"), f"  {_short(_SHORT_MODE, c['mode'])}")
+    verdict = Text.assemble((tr("next"), "bold"), " ", (who, "bold green" if c["next"] else "bold yellow"), "  ",
+                            (c["rule"], "cyan"))
+    order = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
+    order.add_column(no_wrap=True)
+    order.add_column(no_wrap=True)
+    width = len(str(len(c["order"])))
+    for row in c["order"]:
+        order.add_row(f"{row['consultant']} {names.get(row['consultant'], '')}", _cell(row, c["mode"], width))
+    return Group(heading, verdict, order)
 
 
 def _legend(data: dict) -> str:
@@ -143,31 +199,29 @@ def _shifts_line(shifts: dict):
     return line
 
 
-def _deferred_table(deferred: list[dict]):
-    from rich.table import Table
+def _print_deferred(console: Any, deferred: list[dict]) -> None:
+    from . import tables
+    from .tables import KEY, TIME, Column
 
-    table = Table(title=tr("deferred leads (R-SH-5)"), title_justify="left", box=None, header_style="bold")
-    for column in (tr("lead"), tr("channel"), tr("arrived"), tr("phone"), tr("allocated at")):
-        table.add_column(column, no_wrap=True)
-    for d in deferred:
-        table.add_row(d["lead"], word(d["channel"]), d["arrived"], d["phone"] or "-", d["allocate_at"])
-    return table
+    tables.show(console, tr("deferred leads (R-SH-5)"),
+                [Column(tr("lead"), KEY), Column(tr("channel"), KEY), Column(tr("arrived"), TIME),
+                 Column(tr("phone"), KEY), Column(tr("allocated at"), TIME)],
+                [[d["lead"], word(d["channel"]), d["arrived"], d["phone"] or "-", d["allocate_at"]] for d in deferred])
 
 
 def _print_overdue(console: Any, data: dict) -> None:
     """The most overdue follow-ups, how many more there are, and how many each consultant has."""
-    from rich.table import Table
     from rich.text import Text
 
+    from . import tables
+    from .tables import KEY, TIME, Column
+
     shown, total = data["overdue"], data["overdue_total"]
-    table = Table(title=tr("overdue follow-ups ({total})", total=total), title_justify="left", box=None,
-                  header_style="bold")
-    for column in (tr("lead"), tr("owner"), tr("channel"), tr("phone"), tr("due"), tr("rule")):
-        table.add_column(column, no_wrap=True)
-    for o in shown:
-        table.add_row(o["lead"], f"{o['owner']} {o['name'] or ''}", word(o["channel"]), o["phone"] or "-", o["due"],
-                      Text(o["rule"], style="red"))
-    console.print(table)
+    tables.show(console, tr("overdue follow-ups ({total})", total=total),
+                [Column(tr("lead"), KEY), Column(tr("owner"), KEY), Column(tr("channel"), KEY),
+                 Column(tr("phone"), KEY), Column(tr("due"), TIME), Column(tr("rule"), KEY)],
+                [[o["lead"], f"{o['owner']} {o['name'] or ''}".strip(), word(o["channel"]), o["phone"] or "-",
+                  o["due"], Text(o["rule"], style="red")] for o in shown])
     if total > len(shown):
         console.print(tr("… {more} more (ledger followups)", more=total - len(shown)), style="dim")
     counts = data["overdue_by_consultant"]

@@ -8,7 +8,7 @@ import click
 
 from ledger.errors import InputError
 
-from .app import CONTEXT, StoreOptions, _console, _emit_json, _table, _time_option, db_option, language, main
+from .app import CONTEXT, StoreOptions, _console, _emit_json, _instant_option, _table, db_option, language, main
 
 KINDS = ("wecom", "dingtalk", "webhook")
 
@@ -40,9 +40,9 @@ def _store(db: str | None):
               help="Notice a follow-up deadline this many hours ahead (R-FU-1, R-FU-5); a missed one at it.")
 @click.option("--summary-at", metavar="HH:MM", default="20:00", show_default=True, callback=_clock_time,
               help="The local time (the team's zone) of each team's daily summary (日报).")
-@click.option("--now", metavar="TIME", callback=_time_option,
+@click.option("--now", metavar="TIME", callback=_instant_option,
               help="The notifier's clock, ISO 8601 with an offset (default: the system clock); for a replay or a test.")
-@click.option("--since", metavar="TIME", callback=_time_option,
+@click.option("--since", metavar="TIME", callback=_instant_option,
               help="Send only notices about facts at or after TIME; earlier ones are noted and never sent "
                    "(a first run on a team with a history behind it).")
 @click.option("--json", "as_json", is_flag=True, help="--once: print what was done as JSON on standard output.")

@@ -8,6 +8,7 @@ import click
 
 from ledger.errors import LedgerError
 
+from . import tables
 from .app import (
     StoreOptions,
     _ask,
@@ -23,8 +24,10 @@ from .app import (
     tr,
     word,
 )
+from .tables import KEY, NUMBER, TIME, Column, escape
 
 FOLLOWUPS_SHOWN = 50  # rows a person reads on a terminal; the rest is counted
+DISPUTES_SHOWN = 50  # disputed leads likewise
 
 
 def _json_answer(opts: StoreOptions, name: str, **kwargs) -> None:
@@ -84,7 +87,7 @@ def next_command(channel: str, opts: StoreOptions) -> None:
         if opts.json:  # commands.answers: the same bytes as the web desk's API
             return click.echo(answers.next_json(store, team, channel, opts.at, _now(), opts.as_recorded))
         state, answer = answers.next_answer(store, team, channel, opts.at, _now(), opts.as_recorded)
-    who = _name(state, answer["next"]) if answer["next"] else tr("nobody: the lead would be deferred")
+    who = _name(state, answer["next"]) if answer["next"] else _nobody(answer["rule"])
     console = _console()
     console.print(tr("{channel} at {at}: {who} ({rule})", channel=word(channel), at=answer["at"], who=who,
                      rule=answer["rule"]))
@@ -92,9 +95,19 @@ def next_command(channel: str, opts: StoreOptions) -> None:
         console.print(_candidate(state, candidate))
 
 
+def _nobody(rule: str) -> str:
+    """Why nobody would own the lead: deferred to the morning (R-SH-5) or nobody eligible (R-RT-9)."""
+    if rule == "R-SH-5":
+        return tr("nobody: the lead would be deferred")
+    return tr("nobody eligible")
+
+
 def _candidate(state, candidate: dict) -> str:
-    """A candidate a decision considered: `  王芳 (c1): passed <why>` (the why is the engine's)."""
-    return f"  {_name(state, candidate['consultant'])}: {word(candidate['outcome'])} {candidate['why'] or ''}"
+    """A candidate a decision considered: `  王芳 (c1): passed <why>` (the why is the engine's,
+    its common forms said in the output language)."""
+    from .records import _why
+
+    return f"  {_name(state, candidate['consultant'])}: {word(candidate['outcome'])} {escape(_why(candidate['why']))}"
 
 
 @main.command("turns")
@@ -118,11 +131,11 @@ def turns_command(date_from: str, date_to: str, opts: StoreOptions) -> None:
             return click.echo(answers.turns_json(store, team, first, last, opts.as_recorded))
         state = answers.turns_state(store, team, last, opts.as_recorded)
     answer = queries.turns(state, first, last)
-    table = _table(tr("Turns and leads, {first} .. {last} (R-RT-7)", first=first, last=last),
-                   [tr("consultant"), tr("channel"), tr("turns"), tr("leads")])
-    for row in answer["rows"]:
-        table.add_row(_name(state, row["consultant"]), word(row["channel"]), str(row["turns"]), str(row["leads"]))
-    _console().print(table)
+    tables.show(_console(), tr("Turns and leads, {first} .. {last} (R-RT-7)", first=first, last=last),
+                [Column(tr("consultant"), KEY), Column(tr("channel"), KEY), Column(tr("turns"), NUMBER),
+                 Column(tr("leads"), NUMBER)],
+                [[_name(state, row["consultant"]), word(row["channel"]), str(row["turns"]), str(row["leads"])]
+                 for row in answer["rows"]])
 
 
 @main.command("sanctions")
@@ -141,17 +154,18 @@ def sanctions_command(opts: StoreOptions) -> None:
     state, answer = _ask(opts, queries.sanctions)
     if state is None:
         return
-    table = _table(tr("Sanctions in force"), [tr("id"), tr("consultant"), tr("kind"), tr("channels"), tr("rule"),
-                                              tr("from"), tr("until"), tr("reason")])
+    columns = [Column(tr("id"), KEY), Column(tr("consultant"), KEY), Column(tr("kind"), KEY), Column(tr("channels")),
+               Column(tr("rule"), KEY), Column(tr("from"), TIME), Column(tr("until"), TIME), Column(tr("reason"))]
+    rows = []
     for row in answer["sanctions"]:
         kind = word(row["kind"])
         if row["kind"] == "throttle":
             kind = tr("throttle {take} of {of}", take=row.get("take"), of=row.get("of"))
         elif row["kind"] == "skip":
             kind = tr("skip ({left} left)", left=row.get("turns_left"))
-        table.add_row(row["penalty"], _name(state, row["consultant"]), kind, ",".join(map(word, row["channels"])),
-                      row["rule"], row["from"] or "-", row["until"] or "-", row.get("reason") or "")
-    _console().print(table)
+        rows.append([row["penalty"], _name(state, row["consultant"]), kind, ", ".join(map(word, row["channels"])),
+                     row["rule"], row["from"] or "-", row["until"] or "-", escape(row.get("reason") or "")])
+    tables.show(_console(), tr("Sanctions in force"), columns, rows)
 
 
 @main.command("explain")
@@ -177,10 +191,9 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
     flag = "  [red]" + tr("disputed") + "[/red]" if answer.get("disputed") else ""
     bold = f"[bold]{lead}[/bold]"
     console.print(tr("{lead}: owned by {owner} by {rule}", lead=bold, owner=owner, rule=answer["rule"]) + flag)
-    table = _table(tr("Timeline"), [tr("at"), tr("event"), tr("what happened"), tr("owner"), tr("rule"),
-                                    tr("rests on")])
+    rows = []
     for item in answer["timeline"]:
-        what = item["summary"]  # the engine's sentence, as in --json (issue #14: not translated yet)
+        what = escape(item["summary"])  # the engine's sentence, as in --json (issue #14: not translated yet)
         for candidate in item.get("candidates") or []:
             what += "\n" + _candidate(state, candidate)
         if item.get("recorded_late"):
@@ -190,8 +203,10 @@ def explain_command(lead: str, opts: StoreOptions) -> None:
         if item.get("voided"):
             what += "\n  [red]" + _voided(item["voided"]) + "[/red]"
         rests = ", ".join(f"#{seq}" for seq in item.get("rests_on") or [])
-        table.add_row(item["at"], word(item["type"]), what, _name(state, item["owner"]), item["rule"] or "", rests)
-    console.print(table)
+        rows.append([item["at"], word(item["type"]), what, _name(state, item["owner"]), item["rule"] or "", rests])
+    tables.show(console, tr("Timeline"), [Column(tr("at"), TIME), Column(tr("event"), KEY), Column(tr("what happened")),
+                                          Column(tr("owner"), KEY), Column(tr("rule"), KEY), Column(tr("rests on"))],
+                rows)
     _print_rules(console, [item["rule"] for item in answer["timeline"]] + [answer["rule"]])
 
 
@@ -278,9 +293,12 @@ def event_command(ref: str, opts: StoreOptions) -> None:
 
 
 @main.command("disputes")
+@click.option("--limit", type=click.IntRange(min=0), metavar="N",
+              help=f"Show the N leads waiting longest (default {DISPUTES_SHOWN}; 0: all). --json: all.")
 @store_options
-def disputes_command(opts: StoreOptions) -> None:
-    """Leads of disputed customers at --at: claims and taken leads not yet ruled on (R-OW-7, R-OW-8).
+def disputes_command(limit: int | None, opts: StoreOptions) -> None:
+    """Leads of disputed customers at --at: claims and taken leads not yet ruled on (R-OW-7, R-OW-8),
+    the longest waiting first.
 
     \b
     Example:
@@ -293,12 +311,17 @@ def disputes_command(opts: StoreOptions) -> None:
     state, answer = _ask(opts, queries.disputes)
     if state is None:
         return
-    table = _table(tr("Disputes"), [tr("lead"), tr("derived owner"), tr("claimed by"), tr("at"), tr("reason")])
-    for item in answer["disputes"]:
-        for claim in item["claims"]:
-            table.add_row(item["lead"], _name(state, item["owner"]), _name(state, claim["consultant"]),
-                          claim["at"], claim["reason"])
-    _console().print(table)
+    disputed = answer["disputes"]
+    shown = disputed if limit == 0 else disputed[: limit or DISPUTES_SHOWN]
+    rows = [[item["lead"], _name(state, item["owner"]), _name(state, claim["consultant"]), claim["at"],
+             escape(claim["reason"])] for item in shown for claim in item["claims"]]
+    console = _console()
+    tables.show(console, tr("Disputes"), [Column(tr("lead"), KEY), Column(tr("derived owner"), KEY),
+                                          Column(tr("claimed by"), KEY), Column(tr("at"), TIME),
+                                          Column(tr("reason"))], rows)
+    if len(shown) < len(disputed):
+        console.print(tr("{shown} of {total} disputed leads shown, the longest waiting first: --limit 0 shows all, "
+                         "--json the whole answer.", shown=len(shown), total=len(disputed)))
 
 
 @main.command("followups")
@@ -325,11 +348,10 @@ def followups_command(owner: str | None, since: str | None, limit: int | None, o
     state, answer = _ask(opts, lambda folded: answers.followups(folded, owner, since))
     rows = answer["overdue"]
     shown = rows if limit == 0 else rows[: limit or FOLLOWUPS_SHOWN]
-    table = _table(tr("Overdue follow-ups"), [tr("lead"), tr("owner"), tr("due"), tr("rule")])
-    for item in shown:
-        table.add_row(item["lead"], _name(state, item["owner"]), item["due"], item.get("rule") or "")
     console = _console()
-    console.print(table)
+    tables.show(console, tr("Overdue follow-ups"),
+                [Column(tr("lead"), KEY), Column(tr("owner"), KEY), Column(tr("due"), TIME), Column(tr("rule"), KEY)],
+                [[item["lead"], _name(state, item["owner"]), item["due"], item.get("rule") or ""] for item in shown])
     if len(shown) < len(rows):
         console.print(tr("{shown} of {total} shown, the most overdue first: --limit 0 shows all, "
                          "--owner one consultant's, --json the whole answer.", shown=len(shown), total=len(rows)))
@@ -356,8 +378,6 @@ def rules_command(rule_id: str | None, as_json: bool, lang: str | None) -> None:
       ledger rules R-OW-3b --lang en
       ledger rules --json
     """
-    from rich.markup import escape
-
     from ledger import rules
 
     langs = [lang] if lang else ["zh", "en"]
@@ -395,9 +415,12 @@ def rules_command(rule_id: str | None, as_json: bool, lang: str | None) -> None:
 
 @main.command("commission")
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month of the statements.")
-@click.option("--csv", "as_csv", is_flag=True, help="CSV for payroll spreadsheets (UTF-8 with BOM).")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="CSV for payroll spreadsheets: one row per line (team, month, consultant, name, rule, contract, "
+                   "basis, rate, amount), no totals; UTF-8 with BOM, CRLF; headers in the output language.")
+@click.option("--totals", is_flag=True, help="With --csv (or alone): the CSV of each payee's total instead, one row each.")
 @store_options(at=False, as_recorded=True)
-def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
+def commission_command(month: str, as_csv: bool, totals: bool, opts: StoreOptions) -> None:
     """Commission statements of a month, one per consultant, each line citing its rule,
     contract and events (R-CM-*). The month's events decide it (R-CM-6), not --at.
 
@@ -405,6 +428,7 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
     Example:
       ledger commission --team jiuzhou --month 2026-11
       ledger commission --team jiuzhou --month 2026-11 --csv > 2026-11.csv
+      ledger commission --team jiuzhou --month 2026-11 --csv --totals > 2026-11-totals.csv
     """
     from commands import answers
 
@@ -413,19 +437,20 @@ def commission_command(month: str, as_csv: bool, opts: StoreOptions) -> None:
         team = opts.resolve_team(store)
         if opts.json:  # commands.answers: the same bytes as the web desk's API
             return click.echo(answers.commission_json(store, team, month, opts.as_recorded))
-        if as_csv:  # commands.answers: the same bytes as the web desk's download
-            sys.stdout.buffer.write(answers.commission_csv(store, team, month, opts.as_recorded))
+        if as_csv or totals:  # commands.answers: the same bytes as the web desk's download
+            sys.stdout.buffer.write(answers.commission_csv(store, team, month, opts.as_recorded, totals=totals,
+                                                           gettext=tr))
             sys.stdout.buffer.flush()
             return
         state, answer = answers.commission_answer(store, team, month, opts.as_recorded)
     console = _console()
     for statement in answer["statements"]:
-        table = _table(f"{_name(state, statement['consultant'])} — {month}: {statement['total']}",
-                       [tr("rule"), tr("contract"), tr("basis"), tr("rate"), tr("amount")])
-        for line in statement["lines"]:
-            table.add_row(line["rule"], line.get("contract") or line.get("lead") or line.get("reason") or "",
-                          str(line.get("basis") or ""), str(line.get("rate") or ""), line["amount"])
-        console.print(table)
+        tables.show(console, f"{_name(state, statement['consultant'])} — {month}: {statement['total']}",
+                    [Column(tr("rule"), KEY), Column(tr("contract")), Column(tr("basis"), NUMBER),
+                     Column(tr("rate"), NUMBER), Column(tr("amount"), NUMBER)],
+                    [[line["rule"], escape(line.get("contract") or line.get("lead") or line.get("reason") or ""),
+                      str(line.get("basis") or ""), str(line.get("rate") or ""), line["amount"]]
+                     for line in statement["lines"]])
         tier = statement.get("tier")
         if tier:
             console.print("  " + tr("tier: {tier}", tier=tier))

@@ -8,7 +8,7 @@ import click
 
 from ledger.errors import InputError
 
-from .app import StoreOptions, _console, main, parse_time, store_options, tr, word
+from .app import N_, StoreOptions, _console, _time_option, main, resolve_times, store_options, tr, word
 
 # -- recording commands (issue 5) ----------------------------------------------------------------
 # One command per event a person records (handlers in commands/record.py: validate -> decide ->
@@ -22,16 +22,6 @@ RECORD_PRESETS = ("campus", "realty", "fitness")
 _STATUS_STYLE = {"eligible": "green", "busy_new": "cyan", "away": "yellow", "leave": "yellow",
                  "busy_old": "yellow", "suspended": "red", "skip": "magenta", "throttled": "magenta",
                  "held": "red", "left": "dim"}
-
-
-def _event_time(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
-    """An ISO 8601 time; without an offset it is read later in the team's time zone."""
-    if value is None:
-        return None
-    try:
-        return parse_time(value, offset=False)
-    except InputError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 def _completion_state(ctx: click.Context):
@@ -112,9 +102,9 @@ def record_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Void that entry in the same step: this one corrects it (R-CO-2)."),
         click.option("--allow-future", is_flag=True, expose_value=False, callback=_meta,
                      help="Accept --at more than 5 minutes ahead of now (simulations, tests; R-CO-5)."),
-        click.option("--at", "when", metavar="TIME", callback=_event_time,
-                     help="When it happened (ISO 8601, e.g. 2026-11-02T09:00:00+08:00; default now; "
-                          "without an offset: the team's time zone)."),
+        click.option("--at", "when", metavar="TIME", callback=_time_option,
+                     help="When it happened (default now): 2026-11-02T09:00:00+08:00 (without an offset: the "
+                          "team's zone), today 09:30, 昨天 18:00, -10m, 2 hours ago, 2小时前 (docs/CLI.md)."),
     ):
         func = option(func)
     return store_options(at=False)(func)
@@ -136,6 +126,10 @@ def _record(opts: StoreOptions, handler: Callable[..., Any], *args: Any, when: d
     meta = click.get_current_context().meta
     with opts.open_store() as store:
         team = _record_team(opts, store, new_team)
+        options = {"at": "--at", "start": "--from", "until": "--until"}  # the typed times, read in the team's zone
+        times = resolve_times(store, team, now, {"--at": when, **{options[k]: kwargs[k] for k in options if k in kwargs}})
+        when = times["--at"]
+        kwargs.update({k: times[options[k]] for k in options if k in kwargs})
         outcome = handler(store, team, *args, at=when, now=now, allow_future=meta.get("ledger.allow_future", False),
                           amend=meta.get("ledger.amend"), amend_reason=meta.get("ledger.amend_reason"), **kwargs)
     for note in outcome.notes:
@@ -153,34 +147,116 @@ def _record(opts: StoreOptions, handler: Callable[..., Any], *args: Any, when: d
 
 
 def _render_lead(outcome: Any) -> None:
-    from rich.table import Table
+    """An arrival as the front desk reads it: the lead, who owns it by which rule, whom it was
+    taken from, the winner's score (R-RT-8), who was passed why (each consultant once)."""
     from rich.text import Text
 
     a = outcome.answer
     console = _console()
-    owner = f"{a['owner']} {a['name'] or ''}".strip() if a["owner"] else "nobody yet"
     line = Text()
     line.append(f"{a['lead']}", style="bold")
-    line.append(f"  {a['channel']}  {a['at']}")
+    line.append(f"  {word(a['channel'])}  {a['at']}")
     if a.get("phone"):
         line.append(f"  {a['phone']}")
     line.append("  →  ")
-    line.append(owner, style="bold green" if a["owner"] else "bold yellow")
+    line.append(_owner_label(a), style="bold green" if a["owner"] else "bold yellow")
     line.append(f"  {a['rule']}", style="cyan")
     if a.get("disputed"):
-        line.append("  disputed", style="bold red")
+        line.append("  " + tr("disputed"), style="bold red")
     console.print(line)
+    for note in _lead_notes(outcome):
+        console.print(note)
+    _print_candidates(console, a)
+
+
+def _owner_label(a: dict) -> str:
+    if a["owner"]:
+        return f"{a['owner']} {a['name'] or ''}".strip()
     if a.get("deferred_until"):
-        console.print(f"  deferred: allocated by rotation at {a['deferred_until']} (R-SH-5)", style="yellow")
-    if a.get("turn_holder"):
-        console.print(f"  turn holder {a['turn_holder']} passes normally (R-RT-6)")
+        return tr("nobody yet")
+    return tr("nobody eligible") if a["rule"] == "R-RT-9" else tr("nobody yet")
+
+
+def _lead_notes(outcome: Any) -> list:
+    """The lines under an arrival: deferred, taken from, the winner's score, the turn holder."""
+    from rich.text import Text
+
+    a, notes = outcome.answer, []
+    names = {c["consultant"]: c["name"] for c in a["candidates"]}
+    if a.get("deferred_until"):
+        notes.append(Text("  " + tr("deferred: allocated by rotation at {at} (R-SH-5)", at=a["deferred_until"]),
+                          style="yellow"))
+    taken = outcome.human.get("taken_from")
+    if taken:
+        notes.append(Text("  " + tr("taken from {who} ({rule})", who=_label(taken, names, outcome), rule=a["rule"]),
+                          style="bold yellow"))
+    winner = next((c for c in a["candidates"] if c["consultant"] == a["owner"] and "R-RT-8" in (c["why"] or "")), None)
+    if winner is not None:
+        notes.append(Text("  " + tr("receives: {why}", why=_why(winner["why"])), style="green"))
+    rows = {c["consultant"] for c in a["candidates"] if c["outcome"] != "holder"}
+    if a.get("turn_holder") and a["turn_holder"] not in rows:  # else its own line below says it
+        notes.append(Text("  " + tr("turn holder {who} passes normally (R-RT-6)",
+                                    who=_label(a["turn_holder"], names, outcome))))
+    return notes
+
+
+def _label(cid: str, names: dict, outcome: Any) -> str:
+    name = names.get(cid) or outcome.human.get("names", {}).get(cid)
+    return f"{cid} {name}" if name else cid
+
+
+def _print_candidates(console: Any, a: dict) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     rows = [c for c in a["candidates"] if c["outcome"] != "holder"]
     if rows:
         table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
         for c in rows:
             style = "cyan" if "R-PR-3" in c["why"] else "yellow"
-            table.add_row("  " + c["outcome"], c["consultant"], c["name"] or "", Text(c["why"], style=style))
+            table.add_row("  " + word(c["outcome"]), c["consultant"], c["name"] or "", Text(_why(c["why"]), style=style))
         console.print(table)
+
+
+# The engine's reasons for a candidate (English, as in --json), said in the output language.
+_WHYS = [
+    (r"^weight (?P<weight>\S+), score (?P<score>\S+) \(R-RT-8\)$", N_("weight {weight}, score {score} (R-RT-8)")),
+    (r"^(?P<presence>\w+), counted as a turn \(R-PR-3\)$", N_("{presence}, counted as a turn (R-PR-3)")),
+    (r"^turn consumed, the lead goes to (?P<who>\S+) \(R-RT-6\)$",
+     N_("turn consumed, the lead goes to {who} (R-RT-6)")),
+    (r"^(?P<presence>\w+) \((?P<rule>R-[A-Z]+-\d+[a-z]?)\)$", N_("{presence} ({rule})")),
+]
+
+
+def _why(text: str | None) -> str:
+    """The engine's reason for a candidate in the output language (as it is when unknown)."""
+    import re
+
+    from .app import language
+
+    if not text or language() == "en":
+        return text or ""
+    for pattern, msgid in _WHYS:
+        found = re.match(pattern, text)
+        if found:
+            values = found.groupdict()
+            if "presence" in values:
+                values["presence"] = word(values["presence"])
+            return tr(msgid, **values)
+    return text
+
+
+def _render_followup(outcome: Any) -> None:
+    """A follow-up read back, and when it gives a taken customer back (R-OW-3b), to whom from whom."""
+    stored = ", ".join(f"#{r.seq}" for r in outcome.records)
+    line = outcome.say(tr, word) if outcome.say is not None else outcome.answer.get("summary", "")
+    click.echo(f"{line}  [{outcome.team} {stored} at {outcome.to_json_dict()['at']}]")
+    back = outcome.human.get("given_back")
+    if back:
+        names = outcome.human.get("names", {})
+        click.echo("  " + tr("the customer of {lead} is back with {to}, taken back from {previous} ({rule})",
+                             lead=outcome.answer["lead"], to=_label(back["to"], names, outcome),
+                             previous=_label(back["from"], names, outcome), rule=back["rule"]))
 
 
 @main.command("arrive")
@@ -237,7 +313,7 @@ def followup_command(opts: StoreOptions, lead: str, by: str, inbound: bool, note
     """
     from commands import record as R
 
-    _record(opts, R.followup, lead, by, when=when, inbound=inbound, note=note)
+    _record(opts, R.followup, lead, by, when=when, render=_render_followup, inbound=inbound, note=note)
 
 
 @main.command("claim")
@@ -283,8 +359,8 @@ def rule_command(opts: StoreOptions, lead: str, owner: str, reason: str, by: str
 @click.option("--throttle", metavar="K/N", help="Take K of every N turns (R-SA-3), e.g. 1/2.")
 @click.option("--channels", metavar="LIST", required=True, shell_complete=complete_channel_list,
               help="Comma-separated channels, or * for all.")
-@click.option("--from", "start", metavar="TIME", callback=_event_time, help="Start (default: the event's time).")
-@click.option("--until", metavar="TIME", callback=_event_time, help="End (exclusive); none: until lifted.")
+@click.option("--from", "start", metavar="TIME", callback=_time_option, help="Start (default: the event's time).")
+@click.option("--until", metavar="TIME", callback=_time_option, help="End (exclusive); none: until lifted.")
 @click.option("--rule", "rule_id", metavar="R-SA-x", required=True, help="The rule it applies, e.g. R-SA-6.")
 @click.option("--reason", metavar="TEXT", required=True, help="Why.")
 @click.option("--penalty", metavar="ID", help="Penalty id (default: generated, P<date>-<n>).")

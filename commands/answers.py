@@ -202,16 +202,14 @@ def board_json(store: Store, team: str, at: dt.datetime | None, now: dt.datetime
     return dumps(board_answer(store, team, at, now, as_recorded, held))
 
 
-def commission_csv(store: Store, team: str, month: str, as_recorded: dt.datetime | None = None) -> bytes:
-    """`commission --csv`: the month's statements for payroll spreadsheets, UTF-8 with a BOM and
-    CRLF lines (`projections.commission.statement_rows`), shared by the CLI and the desk's download."""
-    import csv
-    import io
-
-    from projections.commission import statement_rows
+def commission_csv(store: Store, team: str, month: str, as_recorded: dt.datetime | None = None, *,
+                   totals: bool = False, gettext: Any = str) -> bytes:
+    """`commission --csv` (`--totals`): the month's payroll CSV (`commands.payroll`: the lines,
+    or the totals apart; UTF-8 with a BOM, CRLF; headers through `gettext`), shared by the CLI
+    and the desk's download."""
+    from . import payroll
 
     check_month(month)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(statement_rows(commission_answer(store, team, month,
-                                                                                         as_recorded)[1]))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    folded, answer = commission_answer(store, team, month, as_recorded)
+    names = {cid: consultant.name for cid, consultant in folded.consultants.items()}
+    return payroll.csv_bytes(payroll.rows(answer, team, month, names, totals=totals, gettext=gettext))

@@ -79,9 +79,28 @@ def arrive(store: Store, team: str, channel: str, *, at: dt.datetime | None, now
         }]
 
     def answer(ctx: Context, state: engine.TeamState, stored: list[E.Recorded]) -> dict:
-        return _lead_answer(ctx, state, chosen["lead"])
+        data = _lead_answer(ctx, state, chosen["lead"])
+        before = _owner_before(state, chosen["lead"], "LeadArrived", stored[0].seq)
+        if before is not None and data["owner"] is not None and before != data["owner"]:
+            ctx.human.update(taken_from=before, names=_names(state, before))
+        return data
 
     return record(store, team, decide, answer, at=at, now=now, **kw)
+
+
+def _names(state: engine.TeamState, *cids: str) -> dict[str, str]:
+    return {cid: state.consultants[cid].name for cid in cids if cid in state.consultants}
+
+
+def _owner_before(state: engine.TeamState, lead_id: str, kind: str, seq: int) -> str | None:
+    """Who owned the lead's customer just before the timeline entry of event #seq (of `kind`)."""
+    lead = state.leads.get(lead_id)
+    customer = state.customers.get(lead.customer) if lead is not None else None
+    timeline = customer.timeline if customer is not None else []
+    for index, entry in enumerate(timeline):
+        if entry.seq == seq and entry.type == kind:
+            return timeline[index - 1].owner if index else None
+    return None
 
 
 def _simple(store: Store, team: str, build: Callable[[Context], dict], *, at: dt.datetime | None,
@@ -109,6 +128,10 @@ def followup(store: Store, team: str, lead: str, by: str, *, inbound: bool = Fal
         data = _event_answer(ctx, state, stored)
         found = queries.owner(state, lead)
         data.update({"lead": lead, "owner": found["owner"], "rule": found["rule"], "disputed": found["disputed"]})
+        before = _owner_before(state, lead, "FollowUpLogged", stored[0].seq)
+        if inbound and found["owner"] == stored[0].event.consultant and before not in (None, found["owner"]):
+            ctx.human.update(given_back={"to": found["owner"], "from": before, "rule": found["rule"]},  # R-OW-3b
+                             names=_names(state, found["owner"], before))
         if found["owner"] != stored[0].event.consultant:
             ctx.notes.append(f"{ctx.label(stored[0].event.consultant)} is not the owner "
                              f"{ctx.label(found['owner'])}: this does not meet the owner's duty (R-FU-1)")

@@ -128,6 +128,7 @@ class Context:
     later: list[E.Recorded]
     catalog: C.Catalog
     notes: list[str] = field(default_factory=list)
+    human: dict = field(default_factory=dict)  # what the answer adds for a person only (Outcome.human)
 
     @property
     def tz(self):
@@ -257,6 +258,9 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     # `say(tr, word)`: the answer's one line (`describe`) in the reader's language; not in --json
     say: Callable[..., str] | None = field(default=None, repr=False)
+    # facts a person reads beside the answer and --json leaves out (INTERCHANGE keeps its bytes):
+    # `taken_from` (an arrival that took the customer from its owner), `given_back` ({to, from})
+    human: dict = field(default_factory=dict, repr=False)
 
     def to_json_dict(self) -> dict:
         data = {"team": self.team, "at": self.answer.get("at") or self.at.astimezone(self.tz).isoformat(timespec="seconds"),
@@ -413,7 +417,7 @@ def _recorded(ctx: Context, loaded: Loaded, stored: list[E.Recorded], answer: An
     if stored and loaded.folded + len(stored) >= history.SAVE_AFTER:
         save_checkpoint(store, team, after, when, last)
     result = answer(ctx, after, stored) if answer is not None else {}
-    outcome = Outcome(team, when, stored, after.tz, attempt, result, ctx.notes)
+    outcome = Outcome(team, when, stored, after.tz, attempt, result, ctx.notes, human=ctx.human)
     if stored and "summary" in result:
         outcome.say = lambda tr, word: describe(ctx, stored[0].event, tr, word)
     if stored:  # the read models (issue 6); this may advance `after` past `when`

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import orjson
 
 from .events import EVENT_TYPES, Event
+from .events import shared_zone as _shared_zone
 
 # Types whose fields are not plain (a free-form dict of overrides): always validated.
 _VALIDATED = frozenset({"PolicyAdopted"})
@@ -42,7 +43,7 @@ def _time(value: Any) -> dt.datetime:
     parsed = _fromisoformat(value)
     if parsed.tzinfo is None:
         raise _Fallback
-    return parsed
+    return _shared_zone(parsed)
 
 
 def _date(value: Any) -> dt.date:

@@ -122,6 +122,25 @@ _TIME_SHAPED = re.compile(r"[0-9]{4}-[0-9]{2}(?:-[0-9]{2}(?:[T ][0-9:.]*(?:Z|[+-
 
 
 
+_ZONES: dict[dt.timedelta, dt.tzinfo] = {}
+
+
+def shared_zone(moment: dt.datetime) -> dt.datetime:
+    """The same instant with one shared fixed-offset `timezone` object per UTC offset: CPython
+    compares and hashes two aware datetimes ten times faster when their tzinfo is the same object
+    (otherwise it asks each for its offset), and the fold compares times all the time. The
+    instant, its offset and its ISO text are unchanged; a named zone (zoneinfo) becomes its fixed
+    offset at that instant, so arithmetic on the result is absolute, not by wall clock."""
+    zone = moment.tzinfo
+    offset = moment.utcoffset()
+    shared = _ZONES.get(offset)
+    if shared is None:
+        shared = _ZONES.setdefault(offset, zone if type(zone) is dt.timezone else dt.timezone(offset))
+    if shared is zone:
+        return moment
+    return moment.replace(tzinfo=shared) if type(zone) is dt.timezone else moment.astimezone(shared)
+
+
 def check_moment(moment: dt.datetime, what: Any = None) -> dt.datetime:
     """An aware time inside the ledger's range (FIRST_YEAR..LAST_YEAR as written) with an offset
     of whole minutes within 14 hours; ValueError otherwise."""
@@ -132,7 +151,7 @@ def check_moment(moment: dt.datetime, what: Any = None) -> dt.datetime:
         raise ValueError(f"expected a UTC offset of whole minutes within ±14:00, got {shown(what or moment.isoformat())}")
     if not FIRST_YEAR <= moment.year <= LAST_YEAR:
         raise ValueError(f"expected a time from {TIME_RANGE}, got {shown(what or moment.isoformat())}")
-    return moment
+    return shared_zone(moment)
 
 
 def parse_time_text(text: str, *, offset: bool = True) -> dt.datetime:

@@ -28,9 +28,11 @@ def _minutes(value: dt.time) -> int:
 class Calendar:
     """The calendar of one policy; plain and picklable (the zone pickles by its key)."""
 
-    __slots__ = ("tz", "early_start", "day_start", "day_end", "late_end", "cutoff", "day_start_time")
+    __slots__ = ("tz", "early_start", "day_start", "day_end", "late_end", "cutoff", "day_start_time", "_last")
+    _KEPT = __slots__[:-1]  # `_last` is a cache, not state
 
     def __init__(self, policy: Policy):
+        self._last = (None, None)
         self.tz = ZoneInfo(policy.timezone)
         self.early_start = _minutes(policy.early_start)
         self.day_start = _minutes(policy.day_start)
@@ -40,14 +42,20 @@ class Calendar:
         self.day_start_time = policy.day_start
 
     def __getstate__(self):
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in self._KEPT}
 
     def __setstate__(self, data):
+        self._last = (None, None)
         for name, value in data.items():
             setattr(self, name, value)
 
     def local(self, at: dt.datetime) -> dt.datetime:
-        return at.astimezone(self.tz)
+        last = self._last  # the rules of one event ask for the local time of its `at` several times
+        if last[0] is at:
+            return last[1]
+        local = at.astimezone(self.tz)
+        self._last = (at, local)
+        return local
 
     def window(self, local: dt.datetime) -> str:
         """R-T-4, by minute: 09:00:40 is early (整9点归早班), 18:00:10 is day (整18点归正常班)."""

@@ -102,6 +102,7 @@ from fractions import Fraction
 from typing import Any, Iterable
 
 from ledger.errors import InputError
+from ledger.events import shared_zone
 from ledger.phone import identity, mask
 from ledger.policy import Policy, TierRates
 
@@ -327,8 +328,9 @@ class _Calculator:
         if not match:
             raise InputError(f"month: expected YYYY-MM, got {month!r}")
         year, number = int(match[1]), int(match[2])
-        start = month_start(self.zones, year, number, self.tz)
-        end = month_start(self.zones, *next_month(year, number), self.tz)
+        # in the events' shared zone object: compared with every movement's time (ledger.events.shared_zone)
+        start = shared_zone(month_start(self.zones, year, number, self.tz))
+        end = shared_zone(month_start(self.zones, *next_month(year, number), self.tz))
         return start, end
 
     def month_of(self, at: dt.datetime) -> str:
@@ -392,7 +394,7 @@ class _Calculator:
                 signed_sums[credit.consultant] = signed_sums.get(credit.consultant, Decimal(0)) + contract.amount * credit.share
                 t.rests_on.add(contract.seq)
         for consultant, total in signed_sums.items():
-            tiers[consultant].signed = Fraction(total)
+            tiers[consultant].signed = _exact(total)
         for contract in self.moved_between(start, end):
             if contract.signed_at >= end:
                 continue
@@ -400,12 +402,12 @@ class _Calculator:
                 if movement.kind == DISBURSEMENT and start <= movement.at < end:
                     for credit in contract.credits:
                         t = tier(credit.consultant)
-                        t.disbursed += Fraction(movement.amount) * Fraction(credit.share)
+                        t.disbursed += _exact(movement.amount) * _exact(credit.share)
                         t.rests_on.add(movement.seq)
         for (consultant, target_month), target in self.money.targets.items():
             if target_month == month and target.at < end:
                 t = tier(consultant)
-                t.red, t.green, t.target_seq = Fraction(target.red), Fraction(target.green), target.seq
+                t.red, t.green, t.target_seq = _exact(target.red), _exact(target.green), target.seq
                 t.rests_on.add(target.seq)
         return tiers
 
@@ -422,8 +424,8 @@ class _Calculator:
         for contract, policy in zip(signed, policies):
             for index, credit in enumerate(contract.credits):
                 t = tiers[credit.consultant]
-                share = Fraction(credit.share)
-                basis = Fraction(contract.amount) * share
+                share = _exact(credit.share)
+                basis = _exact(contract.amount) * share
                 before = filled.get(credit.consultant, Fraction(0))
                 filled[credit.consultant] = before + basis
                 if policy is None or policy.commission != "tiered":
@@ -466,23 +468,23 @@ class _Calculator:
                 earned_line = signing.earned.get((contract.contract, index))
                 if earned_line is None:
                     continue
-                earned = Fraction(earned_line.amount)
+                earned = _exact(earned_line.amount)
                 amount = -_clawed_back(contract, earned, list(by_month.values()))[-1]
                 cancelled = any(m.kind == CANCELLATION for m in in_month)
-                refunded = sum((Fraction(m.amount) for m in in_month if m.kind == REFUND), Fraction(0))
+                refunded = sum((_exact(m.amount) for m in in_month if m.kind == REFUND), Fraction(0))
                 out.append(_Line(
                     payee=credit.consultant, rule="R-CM-2", amount=amount,
                     key=(in_month[0].at, in_month[0].seq, index),
                     contract=contract.contract, lead=contract.lead,
                     reason="cancelled: reverses what it earned" if cancelled else "refunded: reverses the refunded fraction of what it earned",
-                    basis=earned, rate=after - before, share=Fraction(credit.share),
+                    basis=earned, rate=after - before, share=_exact(credit.share),
                     rests_on={contract.seq} | {m.seq for m in reversing} | earned_line.rests_on,
                     extra={
                         "earned": _money(earned_line.amount),
                         "earned_month": self.month_of(contract.signed_at),
                         "earned_rate": earned_line.render()["rate"],
                         "reversed": _ratio(after - before),
-                        "refunded": _money_exact(refunded * Fraction(credit.share)),
+                        "refunded": _money_exact(refunded * _exact(credit.share)),
                     },
                 ))
         return out
@@ -524,10 +526,10 @@ class _Calculator:
                     first = first or movement
             if first is None:
                 continue
-            at_rates = [(Fraction(basis), Fraction(rate)) for rate, basis in by_rate.items()]
-            whole = Fraction(revenue)
+            at_rates = [(_exact(basis), _exact(rate)) for rate, basis in by_rate.items()]
+            whole = _exact(revenue)
             for index, credit in enumerate(contract.credits):
-                share = Fraction(credit.share)
+                share = _exact(credit.share)
                 parts = at_rates if share == 1 else [(basis * share, rate) for basis, rate in at_rates]
                 out.append(_Line(
                     payee=credit.consultant, rule="R-CM-3", amount=_fen(_sum_of_products(parts)),
@@ -548,7 +550,7 @@ class _Calculator:
             policy = self.policy_at(reward.at)
             if policy is None:
                 continue
-            amount = Fraction(policy.provider_reward)
+            amount = _exact(policy.provider_reward)
             out.append(_Line(
                 payee=reward.consultant, rule="R-CM-5", amount=_fen(amount),
                 key=(reward.at, reward.seq, 0), contract=None, lead=reward.lead,
@@ -567,24 +569,24 @@ class _Calculator:
         out: list[_Line] = []
         if new and policy.first_deal_bonus > 0:
             first = new[0]
-            bonus = Fraction(policy.first_deal_bonus)
+            bonus = _exact(policy.first_deal_bonus)
             for index, credit in enumerate(first.credits):
-                amount = _fen(bonus * Fraction(credit.share))  # R-MO-1: each line rounded
+                amount = _fen(bonus * _exact(credit.share))  # R-MO-1: each line rounded
                 out.append(_Line(
                     payee=credit.consultant, rule="R-CM-4", amount=amount,
                     key=(end, _LAST, index), contract=None, lead=first.lead,
                     reason=f"first deal bonus (首单奖): first new contract of the month, {first.contract}",
-                    basis=bonus, rate=None, share=Fraction(credit.share), rests_on={first.seq},
+                    basis=bonus, rate=None, share=_exact(credit.share), rests_on={first.seq},
                     extra={"bonus": "first_deal", "deciding_contract": first.contract},
                 ))
         counts: dict[str, Fraction] = {}
         for contract in new:
             for credit in contract.credits:
-                counts[credit.consultant] = counts.get(credit.consultant, Fraction(0)) + Fraction(credit.share)
+                counts[credit.consultant] = counts.get(credit.consultant, Fraction(0)) + _exact(credit.share)
         if counts and policy.top_enrolment_bonus > 0:
             top = max(counts.values())
             winners = sorted(c for c, n in counts.items() if n == top)
-            bonus = Fraction(policy.top_enrolment_bonus)
+            bonus = _exact(policy.top_enrolment_bonus)
             amount = _fen(bonus / len(winners))  # shared equally (R-CM-4), each line rounded (R-MO-1)
             reason = f"top enrolment bonus (招生人数奖): {_ratio(top)} new contracts"
             if len(winners) > 1:
@@ -620,7 +622,7 @@ class _Calculator:
                 continue
             if any(m.kind in (REFUND, CANCELLATION) and m.at < due for m in contract.movements):
                 continue  # lost: refunded or cancelled within the period
-            reward = Fraction(policy.referral_reward)
+            reward = _exact(policy.referral_reward)
             out.append(_Line(
                 payee="", rule="R-CM-4", amount=_fen(reward),
                 key=(due, _LAST - 1, 0), contract=None, lead=source.lead,
@@ -641,17 +643,17 @@ def _tier_parts(t: _Tier, basis: Fraction, before: Fraction,
     if t.red_met and t.green_met:
         assert t.red is not None
         within = min(basis, max(Fraction(0), t.red - before))
-        parts = [(within, Fraction(rates.both_within_red)), (basis - within, Fraction(rates.both_above_red))]
-        parts = [p for p in parts if p[0] != 0] or [(basis, Fraction(rates.both_within_red))]
+        parts = [(within, _exact(rates.both_within_red)), (basis - within, _exact(rates.both_above_red))]
+        parts = [p for p in parts if p[0] != 0] or [(basis, _exact(rates.both_within_red))]
         reason = "both lines met" + (
             ", straddles the red line" if len(parts) > 1 else
             (", within the red line" if within else ", above the red line")
         )
     elif t.red_met or t.green_met:
-        parts = [(basis, Fraction(rates.one))]
+        parts = [(basis, _exact(rates.one))]
         reason = ("red" if t.red_met else "green") + " line met"
     else:
-        parts = [(basis, Fraction(rates.neither))]
+        parts = [(basis, _exact(rates.neither))]
         reason = "neither line met"
     return parts, reason
 
@@ -708,10 +710,10 @@ def _reversed_fraction(contract: ContractFacts, movements: list[Movement]) -> Fr
     """R-CM-2: the fraction of the contract reversed by these refunds and cancellations (≤ 1)."""
     if any(m.kind == CANCELLATION for m in movements):
         return Fraction(1)
-    refunded = sum((Fraction(m.amount) for m in movements if m.kind == REFUND), Fraction(0))
+    refunded = sum((_exact(m.amount) for m in movements if m.kind == REFUND), Fraction(0))
     if contract.amount <= 0:
         return Fraction(1) if refunded > 0 else Fraction(0)
-    return min(Fraction(1), refunded / Fraction(contract.amount))
+    return min(Fraction(1), refunded / _exact(contract.amount))
 
 
 def _add_months(local: dt.datetime, months: int) -> dt.datetime:
@@ -722,9 +724,19 @@ def _add_months(local: dt.datetime, months: int) -> dt.datetime:
     return local.replace(year=year, month=month, day=min(local.day, last_day))
 
 
+def _exact(value: Fraction | Decimal | int) -> Fraction:
+    """`Fraction(value)`, a month's amounts, rates and shares repeating (Fraction of a Decimal is slow)."""
+    return value if type(value) is Fraction else _exact_of(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _exact_of(value: Decimal | int) -> Fraction:
+    return Fraction(value)
+
+
 def _fen(value: Fraction | Decimal) -> Decimal:
     """R-MO-1: round half up (away from zero) to the fen, exactly."""
-    value = value if type(value) is Fraction else Fraction(value)
+    value = _exact(value)
     cents, denominator = value.numerator * 100, value.denominator  # value × 100, unreduced
     sign = -1 if cents < 0 else 1
     whole, rest = divmod(abs(cents), denominator)
@@ -741,7 +753,7 @@ def _money(value: Decimal | Fraction) -> str:
 
 def _money_exact(value: Fraction) -> str:
     """Two decimals when exact to the fen, otherwise every digit (half of an odd fen)."""
-    value = value if type(value) is Fraction else Fraction(value)
+    value = _exact(value)
     if 100 % value.denominator:  # not a whole number of fen
         return _decimal(value)
     rounded = _fen(value)
@@ -751,7 +763,7 @@ def _money_exact(value: Fraction) -> str:
 @functools.lru_cache(maxsize=1024)  # a month's lines share a handful of rates
 def _decimal(value: Fraction) -> str:
     """An exact decimal string of a terminating fraction (no exponent, no trailing zeros), else p/q."""
-    value = value if type(value) is Fraction else Fraction(value)
+    value = _exact(value)
     den, digits = value.denominator, 0
     while den % 10 == 0 or den % 2 == 0 or den % 5 == 0:
         den //= 10 if den % 10 == 0 else (2 if den % 2 == 0 else 5)
@@ -764,7 +776,7 @@ def _decimal(value: Fraction) -> str:
 
 
 def _ratio(value: Fraction) -> str:
-    value = value if type(value) is Fraction else Fraction(value)
+    value = _exact(value)
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 

@@ -34,16 +34,24 @@ def apply(state: TeamState, rec: E.Recorded) -> TeamState:
     seq = rec.seq
     if seq in state.seen:
         return state
-    event = rec.event
-    at = event.at
+    at = rec.event.at
     last_key, clock = state.last_key, state.clock
     if last_key is not None and (at < last_key[0] or (at == last_key[0] and seq < last_key[1])
                                  or (clock is not None and at < clock)):
         return _refold(state, rec)
-    kind = type(event)
+    kind = type(rec.event)
     if kind is E.CustomersLinked or kind is E.CustomersUnlinked:
         if identity.link_fact(rec) not in state.link_plan:
             return _refold(state, rec)
+    _step(state, rec)
+    return state
+
+
+def _step(state: TeamState, rec: E.Recorded) -> None:
+    """Fold one event known to come after every folded one (new seq, later key, in the link plan)."""
+    seq = rec.seq
+    event = rec.event
+    at = event.at
     timers = state.timers
     if timers and timers[0][0] <= at:
         _fire(state, at)
@@ -58,13 +66,12 @@ def apply(state: TeamState, rec: E.Recorded) -> TeamState:
         del unlate[cut:]
     unlate.append(seq)
     state.last_key = (at, seq)
-    handler = HANDLERS.get(kind)
+    handler = HANDLERS.get(type(event))
     if handler is not None:
         handler(state, rec)
     clock = state.clock
     if clock is None or at > clock:
         state.clock = at
-    return state
 
 
 def _refold(state: TeamState, rec: E.Recorded) -> TeamState:
@@ -121,18 +128,34 @@ def _fold(records: list, until: dt.datetime | None) -> TeamState:
 
 
 def _fold_all(records: list) -> TeamState:
-    ordered = records if _in_order(records) else sorted(records, key=_key)  # the store reads them in order
+    ordered, link_plan = _order(records)
     state = TeamState()
-    state.link_plan = tuple(identity.link_fact(r) for r in ordered if isinstance(r.event, (E.CustomersLinked, E.CustomersUnlinked)))
+    state.link_plan = link_plan
     identity.build_identity(state, ordered)
-    for rec in ordered:
-        state = apply(state, rec)
+    seen = state.seen
+    for rec in ordered:  # in key order, every link in the plan: no re-fold
+        if rec.seq not in seen:  # a record given twice folds once
+            _step(state, rec)
     return state
 
 
-def _in_order(records: list) -> bool:
-    keys = [(r.event.at, r.seq) for r in records]
-    return all(a < b for a, b in zip(keys, keys[1:]))
+_LINKS = (E.CustomersLinked, E.CustomersUnlinked)
+
+
+def _order(records: list) -> tuple[list, tuple]:
+    """The records by key (the store reads them so: then no re-sort) and the link facts in that
+    order, in one pass."""
+    previous = None
+    links = []
+    for rec in records:
+        key = (rec.event.at, rec.seq)
+        if previous is not None and key <= previous:
+            ordered = sorted(records, key=_key)
+            return ordered, tuple(identity.link_fact(r) for r in ordered if type(r.event) in _LINKS)
+        previous = key
+        if type(rec.event) in _LINKS:
+            links.append(identity.link_fact(rec))
+    return records, tuple(links)
 
 
 def _fire(state: TeamState, until: dt.datetime) -> None:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Callable
 
 _MISSING = object()
+_dict_getitem, _dict_get = dict.__getitem__, dict.get
 
 # Reads a checkpoint's kept-apart values by digest: {digest: pickled value} (the shell passes one
 # that reads the store, `commands.history`; the engine itself does no I/O).
@@ -34,11 +35,17 @@ def no_gc(freeze: bool = False):
 
 
 def lazy_dict(items: dict, fetch: "Fetch | None" = None, kept: dict | None = None) -> "LazyDict":
-    lazy = LazyDict()
+    lazy = _Closed()
     dict.update(lazy, items)
     lazy.fetch = fetch
     if kept:
         lazy.kept = dict(kept)
+    return lazy
+
+
+def _opened(items: dict) -> "LazyDict":
+    lazy = LazyDict()
+    dict.update(lazy, items)
     return lazy
 
 
@@ -53,7 +60,10 @@ class LazyDict(dict):
     events) has its values parked the same way (`digests(..., park=True)`): each stays its digest,
     with the object itself in `kept`, until it is read again. The next checkpoint pickles only
     the values read since -- the ones that may have changed -- so a fold's checkpoints together
-    cost about one whole pickle of the state, not one per checkpoint."""
+    cost about one whole pickle of the state, not one per checkpoint.
+
+    Reading by key or `get` is plain `dict`'s (the fold reads these all the time) until a value
+    is kept apart: then the dict becomes a `_Closed` one, which opens digests as they are read."""
 
     __slots__ = ("fetch", "kept")
 
@@ -91,13 +101,6 @@ class LazyDict(dict):
                 found = self.fetch([value for _, value in opened])
                 for key, value in opened:
                     dict.__setitem__(self, key, pickle.loads(found[value]))
-
-    def __getitem__(self, key):
-        return self._open(key, dict.__getitem__(self, key))
-
-    def get(self, key, default=None):
-        value = dict.get(self, key, _MISSING)
-        return default if value is _MISSING else self._open(key, value)
 
     def values(self):
         self._open_all()
@@ -167,6 +170,7 @@ class LazyDict(dict):
                 value = kept
             out[key] = value
         if parked:
+            self.__class__ = _Closed  # same layout: from now on a read may meet a digest
             stash = self.kept
             for key, kept, value in parked:
                 dict.__setitem__(self, key, kept)
@@ -175,7 +179,23 @@ class LazyDict(dict):
 
     def __reduce__(self):
         self._open_all()
-        return (lazy_dict, (dict(dict.items(self)),))
+        return (_opened, (dict(dict.items(self)),))
+
+
+class _Closed(LazyDict):
+    """A `LazyDict` holding digests: a read by key or `get` opens one (see `LazyDict`)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        value = _dict_getitem(self, key)
+        return self._open(key, value) if type(value) is bytes else value  # inline: the fold's hot path
+
+    def get(self, key, default=None):
+        value = _dict_get(self, key, _MISSING)
+        if value is _MISSING:
+            return default
+        return self._open(key, value) if type(value) is bytes else value
 
 
 def open_timeline(customer) -> list:

@@ -300,4 +300,5 @@ def lead_customer(state: TeamState, lead_id: str) -> tuple[Lead | None, Customer
 
 def schedule(state: TeamState, instant: dt.datetime, prio: int, kind: str, payload: Any) -> None:
     state.timer_counter += 1
-    heapq.heappush(state.timers, (instant, prio, state.timer_counter, kind, payload))
+    # in the events' own shared zone object: `apply` compares the first timer with every event
+    heapq.heappush(state.timers, (E.shared_zone(instant), prio, state.timer_counter, kind, payload))

@@ -90,14 +90,17 @@ def commission(desk: Desk, request: Request, visitor: Visit, team: str, form: An
 
 
 def commission_csv(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
-    """The month's CSV: exactly the bytes `ledger commission --month M --csv` writes."""
+    """The month's CSV: exactly the bytes `ledger commission --month M --csv` writes in the
+    visitor's language (`?totals=1`: those of `--csv --totals`)."""
     from commands import answers
 
     if visitor.user.role not in MAY_PAYROLL:
         return error_page(desk, visitor, 403, visitor.gettext("Your role may not see commission statements."))
     month = _month(desk, request, team)
-    return Response(answers.commission_csv(desk.store, team, month), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{team}-{month}.csv"'})
+    totals = request.query_params.get("totals") in ("1", "true", "yes")
+    name = f"{team}-{month}{'-totals' if totals else ''}.csv"
+    return Response(answers.commission_csv(desk.store, team, month, totals=totals, gettext=visitor.gettext),
+                    media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def find_phone(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:

@@ -28,11 +28,14 @@ Side tables are written by the recorder subclasses in the SAME transaction as th
 - `ledger_chain`        (team, seq, body, hash): the hash chain of each team's events
                         (`chain`, issue #18), written after the appenders' lock is taken.
 
+The record (events, teams, index, ids, voids, erased, chain) is append-only in the database
+itself: triggers refuse UPDATE and DELETE of its rows (`guards`, issue #18 item 2).
+
 Nothing is opened at import time; `eventsourcing.postgres` / psycopg are imported only for
 `postgresql://` URLs.
 
 The package: `url` (store URLs), `base` (names, units, the append plan, side-table SQL, error
-translation), `chain` (the hash chain: canonical bytes, links, the check), `sqlite` and
+translation), `guards` (the append-only triggers), `chain` (the hash chain: canonical bytes, links, the check), `sqlite` and
 `postgres` (the recorders), `reads` (what the store and an import
 read alike), `app` (`Store`: opening, appends, checkpoints), `session` (`ImportSession`).
 """

@@ -17,6 +17,7 @@ from ..codec import decode_event as _fast_decode
 from ..errors import ConcurrencyConflict, StoreError
 from ..events import Event, Recorded
 from .chain import genesis, links
+from .guards import MARK
 
 TEAM_NAMESPACE = uuid.UUID("6f1d3c0e-2b5a-5d8e-9c47-1e0a7b3f4d21")
 EVENTS_TABLE = "stored_events"
@@ -60,6 +61,8 @@ class AppendPlan:
     events: list[tuple[uuid.UUID, int, str, bytes]] = field(default_factory=list)
     index_rows: list[tuple] = field(default_factory=list)  # team, seq, at_us, rec_us (None: stamp)
     voids: list[tuple[str, int, str]] = field(default_factory=list)  # team, seq of the void, its ref
+    # team, seq voided, seq of the void, `at` of the voided event (`LedgerSQL.settle_voids`)
+    void_rows: list[tuple[str, int, int, int]] = field(default_factory=list)
     id_rows: list[tuple[str, str, int]] = field(default_factory=list)  # team, id, seq
     phone_rows: list[tuple[str, int, str, str, str]] = field(default_factory=list)
     erase_keys: list[str] = field(default_factory=list)
@@ -175,11 +178,7 @@ class LedgerSQL:
                          or_ignore=True)
         self.insert_rows(cur, "ledger_phones (team, seq, field, phone_key, clear)",
                          ("text", "bigint", "text", "text", "text"), self._not_erased(cur, plan.phone_rows))
-        for team, seq, ref in plan.voids:  # R-CO-2: as if a late event at the voided event's `at`
-            target = self.void_target(cur, team, ref)
-            ex(self.sql("SELECT at_us FROM ledger_index WHERE team = ? AND seq = ?"), (team, target))
-            at_us = cur.fetchone()[0]
-            ex(self.sql("UPDATE ledger_index SET at_us = ? WHERE team = ? AND seq = ?"), (at_us, team, seq))
+        for team, target, seq, at_us in plan.void_rows:
             ex(self.sql("INSERT INTO ledger_voids (team, seq, void_seq, rec_us) "
                         "SELECT ?, ?, ?, rec_us FROM ledger_index WHERE team = ? AND seq = ?"),
                (team, target, seq, team, seq))
@@ -187,6 +186,25 @@ class LedgerSQL:
             plan.invalidate.append((team, at_us))
         for team, at_us in plan.invalidate:  # R-T-5: a back-dated event voids later checkpoints
             ex(self.sql("DELETE FROM ledger_checkpoints WHERE team = ? AND at_us >= ?"), (team, at_us))
+
+    def settle_voids(self, cur: Any, plan: AppendPlan) -> None:
+        """R-CO-2: an `EntryVoided` is indexed at the `at` of the event it voids (as if a late
+        event there). Decided before the index rows are written: they are never updated."""
+        if not plan.voids:
+            return
+        rows = {(row[0], row[1]): n for n, row in enumerate(plan.index_rows)}
+        ids = {(team, event_id): seq for team, event_id, seq in plan.id_rows}
+        for team, seq, ref in plan.voids:
+            target = ids.get((team, ref)) or self.void_target(cur, team, ref)
+            n = rows.get((team, target))
+            if n is not None:  # voided in the same append
+                at_us = plan.index_rows[n][2]
+            else:
+                cur.execute(self.sql("SELECT at_us FROM ledger_index WHERE team = ? AND seq = ?"), (team, target))
+                at_us = cur.fetchone()[0]
+            mine = rows[(team, seq)]
+            plan.index_rows[mine] = (*plan.index_rows[mine][:2], at_us, plan.index_rows[mine][3])
+            plan.void_rows.append((team, target, seq, at_us))
 
     def void_target(self, cur: Any, team: str, ref: str) -> int:
         """The seq an `EntryVoided` names: `#N`, or an event id (checked before the append)."""
@@ -218,6 +236,9 @@ class LedgerSQL:
         Each old event gets the latest `at` recorded up to it (to the second, never later than
         now): non-decreasing in recording order, as R-CO-1 asks, and never before the event."""
         if "rec_us" not in columns:
+            # The one change of record rows (ledger.store.guards): in this transaction only.
+            for statement in self.unguard_statements("ledger_index"):
+                cur.execute(statement)
             cur.execute("ALTER TABLE ledger_index ADD COLUMN rec_us BIGINT")
             cur.execute("SELECT team, seq, at_us FROM ledger_index ORDER BY team, seq")
             now = to_micros(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
@@ -234,6 +255,14 @@ class LedgerSQL:
             cur.execute(self.sql(statement.replace("{blob}", self.blob_type)))
         if not empty:
             self.link_stored_events(cur)
+        for statement in self.guard_statements():  # last: their presence says "upgraded"
+            cur.execute(statement)
+
+    def guard_statements(self) -> list[str]:
+        raise NotImplementedError
+
+    def unguard_statements(self, table: str) -> list[str]:
+        raise NotImplementedError
 
     def link_stored_events(self, cur: Any) -> None:
         """The chain of a store made before it (OPERATIONS.md, "Upgrading"): every team's stored
@@ -319,6 +348,8 @@ def translated(display: str) -> Iterator[None]:
     try:
         yield
     except IntegrityError as error:
+        if MARK in str(error):  # SQLite reports a trigger's refusal as a constraint
+            raise StoreError(f"database error on {display}: {describe(error)}") from None
         raise ConcurrencyConflict(f"another writer appended first: {describe(error)}") from None
     except PersistenceError as error:
         raise StoreError(f"database error on {display}: {describe(error)}") from None

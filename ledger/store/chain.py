@@ -3,7 +3,7 @@ changed, removed or slipped in after it was recorded.
 
 Each stored event #N of a team has one row in `ledger_chain (team, seq, body, hash)`, written
 in the transaction that appends the event, after the appenders' lock is taken (SQLite: the
-write lock; PostgreSQL: the events table's EXCLUSIVE lock), so the previous link read there is
+write lock; PostgreSQL: the appenders' advisory lock), so the previous link read there is
 the team's head and two writers cannot fork the chain:
 
     canonical_N = b"<N>\\n<recorded in UTC microseconds>\\n" + the event's stored JSON with sorted keys

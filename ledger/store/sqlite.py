@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from . import guards
 from .base import CHAIN_COLUMNS, AppendPlan, LedgerSQL
 
 
@@ -17,7 +18,13 @@ class LedgerSQLite(LedgerSQL):
     insert_team_sql = "INSERT OR IGNORE INTO ledger_teams (team) VALUES (?)"
 
     def construct_create_table_statements(self) -> list[str]:
-        return super().construct_create_table_statements() + self.ledger_table_statements()
+        return super().construct_create_table_statements() + self.ledger_table_statements() + self.guard_statements()
+
+    def guard_statements(self) -> list[str]:
+        return guards.sqlite_statements()
+
+    def unguard_statements(self, table: str) -> list[str]:
+        return guards.sqlite_drop(table)
 
     def sid(self, stream: uuid.UUID) -> Any:
         return stream.hex
@@ -40,9 +47,10 @@ class LedgerSQLite(LedgerSQL):
 
     @staticmethod
     def _upgraded(cur: Any) -> bool:
-        """The last additions of each upgrade are there (`base._UPGRADE_TABLES`)."""
-        cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('ledger_policy_events', 'ledger_chain')")
-        return cur.fetchone()[0] == 2
+        """The last additions of each upgrade are there (`base._UPGRADE_TABLES`, the guards)."""
+        cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('ledger_policy_events', 'ledger_chain', ?)",
+                    (guards.sqlite_trigger(guards.RECORD_TABLES[-1], "DELETE"),))
+        return cur.fetchone()[0] == 3
 
     @contextmanager
     def cursor(self, *, commit: bool) -> Iterator[Any]:
@@ -62,6 +70,7 @@ class LedgerSQLite(LedgerSQL):
             cur.executemany(self.insert_events_statement,
                             [(s.hex, v, t, b) for s, v, t, b in plan.events])
         self.stamp(cur, plan)  # after a write: it reads under SQLite's write lock
+        self.settle_voids(cur, plan)
         cur.execute("PRAGMA secure_delete = ON")  # freed space is zeroed (R-ID-2)
         self.write_side_tables(cur, plan)
         if plan.events:

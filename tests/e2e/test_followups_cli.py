@@ -65,3 +65,25 @@ def test_the_board_shows_the_most_overdue_and_a_count_per_consultant(db):
     assert all(o["phone"] is None or o["phone"].startswith("*") for o in board["overdue"])
     human = run(db, "board", "--team", "renda", "--at", AT)
     assert f"overdue follow-ups ({len(rows)})" in human
+
+
+def test_a_person_sees_the_disputes_waiting_longest_and_how_many_are_left_out(tmp_path):
+    """`ledger disputes` (issue #19): the N leads waiting longest for a ruling, with a count of
+    the rest; --json and --limit 0 keep them all."""
+    import datetime as dt
+
+    from fixtures.generate import generate, write_jsonl
+
+    history = tmp_path / "month.jsonl"
+    write_jsonl(generate(3, teams=1, days=20, start=dt.date(2026, 9, 1), preset="campus", leads_per_day=45),
+                str(history))
+    url = f"sqlite:///{tmp_path / 'month.db'}"
+    run(url, "import", "--allow-future", str(history))
+    team = json.loads(history.read_text(encoding="utf-8").splitlines()[0])["team"]
+    leads = [d["lead"] for d in json.loads(run(url, "disputes", "--team", team, "--json"))["disputes"]]
+    assert len(leads) >= 3
+    text = run(url, "disputes", "--team", team, "--limit", "2")
+    assert leads[0] in text and leads[1] in text and leads[-1] not in text
+    assert f"2 of {len(leads)} disputed leads shown" in text
+    everything = run(url, "disputes", "--team", team, "--limit", "0")
+    assert "disputed leads shown" not in everything and all(lead in everything for lead in leads)

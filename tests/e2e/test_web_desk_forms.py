@@ -143,9 +143,13 @@ def test_the_commission_csv_download_is_the_bytes_of_the_cli(desk):
     assert page.status_code == 200 and "R-CM-" in page.text and "commission.csv?month=2026-11" in page.text
     download = boss.get(f"/{TEAM}/commission.csv", params={"month": "2026-11"})
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
-    cli = subprocess.run([*LEDGER, "commission", "--month", "2026-11", "--csv", "--team", TEAM, "--db", desk["db"]],
-                         capture_output=True, cwd=ROOT, check=True).stdout
-    assert download.content == cli and cli.startswith("\ufeff".encode())
+    cli = subprocess.run([*LEDGER, "--lang", "zh", "commission", "--month", "2026-11", "--csv", "--team", TEAM,
+                          "--db", desk["db"]], capture_output=True, cwd=ROOT, check=True).stdout
+    assert download.content == cli and cli.startswith("\ufeff团队,月份,".encode())  # the desk's language: Chinese
+    totals = boss.get(f"/{TEAM}/commission.csv", params={"month": "2026-11", "totals": "1"})
+    assert totals.content == subprocess.run([*LEDGER, "--lang", "zh", "commission", "--month", "2026-11", "--csv",
+                                             "--totals", "--team", TEAM, "--db", desk["db"]],
+                                            capture_output=True, cwd=ROOT, check=True).stdout
     assert login(desk, FRONT).get(f"/{TEAM}/commission.csv", params={"month": "2026-11"}).status_code == 403
     own = login(desk, LINA).get(f"/{TEAM}/commission", params={"month": "2026-11"})
     assert own.status_code == 200 and "(c2)" in own.text and "(c1)" not in own.text

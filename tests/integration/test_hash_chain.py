@@ -42,8 +42,18 @@ def _seq_of_first(store, team: str, event_type: str) -> int:
 
 
 def _execute(store, statement: str, params: tuple) -> None:
+    """Tamper as someone with the tables' owner's rights would: lift the append-only guards
+    (ledger.store.guards), change the rows, put the guards back."""
+    from ledger.store.guards import RECORD_TABLES
+
     with store._cursor(commit=True) as cur:
+        for table in RECORD_TABLES:
+            for drop in store.recorder.unguard_statements(table):
+                cur.execute(drop)
         cur.execute(store.recorder.sql(statement), params)
+        if not statement.startswith("DROP TABLE"):
+            for guard in store.recorder.guard_statements():
+                cur.execute(guard)
 
 
 def _live_models(url: str) -> dict:

@@ -345,17 +345,18 @@ def test_user_mistakes_give_one_message_and_the_documented_exit_status(tmp_path,
     assert "secret" not in result.stderr
 
 
-def test_the_shared_options_parse_at_as_an_aware_time_and_reject_others():
+def test_the_shared_options_check_the_time_syntax_before_any_store_is_opened():
     import click
 
     @click.command()
     @store_options
     def probe(opts):
-        click.echo(opts.at.isoformat() if opts.at else "none")
+        click.echo(str(opts.at) if opts.at else "none")
 
     runner = CliRunner()
-    assert runner.invoke(probe, ["--at", "2026-11-02T09:00:00+08:00"]).stdout.strip() == "2026-11-02T09:00:00+08:00"
-    for bad in ("2026-11-02T09:00:00", "yesterday"):
+    for good in ("2026-11-02T09:00:00+08:00", "2026-11-02T09:00:00", "yesterday", "3天前", "-2h"):
+        assert runner.invoke(probe, ["--at", good]).stdout.strip() == good  # read once the team is known
+    for bad in ("2026-11-02T25:00:00", "yesterdya", "3 parsecs ago"):
         result = runner.invoke(probe, ["--at", bad])
         assert result.exit_code == 2 and "--at" in result.stderr
     assert runner.invoke(probe, ["--team", "a", "--json", "--db", "sqlite:///x.db"]).exit_code == 0
