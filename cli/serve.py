@@ -34,8 +34,9 @@ def serve_command(db: str | None, host: str, port: int, workers: int) -> None:
     if workers == 1:
         from web.app import create_app
 
-        uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
         return
     if db:
         os.environ["LEDGER_DB"] = db
-    uvicorn.run("web.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run("web.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning",
+                access_log=False)  # no access lines at "warning" anyway; uvicorn would still build each one

@@ -71,17 +71,18 @@ def explain_json(store: Store, team: str, lead: str, at: dt.datetime | None, now
 
 
 def sanctions_json(store: Store, team: str, at: dt.datetime | None, now: dt.datetime,
-                   as_recorded: dt.datetime | None = None) -> str:
+                   as_recorded: dt.datetime | None = None, held: Any = None) -> str:
+    """`held`: the team's state at the moment when the caller holds it (the web desk's live state)."""
     from projections import queries
 
-    return dumps(queries.sanctions(state(store, team, at, now, as_recorded)))
+    return dumps(queries.sanctions(held if held is not None else state(store, team, at, now, as_recorded)))
 
 
 def disputes_json(store: Store, team: str, at: dt.datetime | None, now: dt.datetime,
-                  as_recorded: dt.datetime | None = None) -> str:
+                  as_recorded: dt.datetime | None = None, held: Any = None) -> str:
     from projections import queries
 
-    return dumps(queries.disputes(state(store, team, at, now, as_recorded)))
+    return dumps(queries.disputes(held if held is not None else state(store, team, at, now, as_recorded)))
 
 
 def followups(folded, owner: str | None = None, since: str | None = None) -> dict:
@@ -96,10 +97,10 @@ def followups(folded, owner: str | None = None, since: str | None = None) -> dic
 
 def followups_json(store: Store, team: str, at: dt.datetime | None, now: dt.datetime,
                    as_recorded: dt.datetime | None = None, *, owner: str | None = None,
-                   since: str | None = None, limit: int | None = None) -> str:
+                   since: str | None = None, limit: int | None = None, held: Any = None) -> str:
     if since:
         parse_date(since, "--since")
-    answer = followups(state(store, team, at, now, as_recorded), owner, since)
+    answer = followups(held if held is not None else state(store, team, at, now, as_recorded), owner, since)
     if limit:
         answer = {key: value[:limit] if isinstance(value, list) else value for key, value in answer.items()}
     return dumps(answer)
@@ -164,7 +165,7 @@ def commission_json(store: Store, team: str, month: str, as_recorded: dt.datetim
 
 
 def next_answer(store: Store, team: str, channel: str, at: dt.datetime | None, now: dt.datetime,
-                as_recorded: dt.datetime | None = None) -> tuple[Any, dict]:
+                as_recorded: dt.datetime | None = None, held: Any = None) -> tuple[Any, dict]:
     """(state, `next CHANNEL`'s answer): who would own a new lead of CHANNEL arriving at the moment."""
     from ledger import events as E
     from projections import queries
@@ -172,18 +173,18 @@ def next_answer(store: Store, team: str, channel: str, at: dt.datetime | None, n
     if channel not in E.Channel.__members__:
         raise InputError(f"channel: expected one of {', '.join(E.Channel.__members__)}, got {channel[:40]!r}")
     when = moment(store, team, at, now, as_recorded)
-    folded = history.state_at(store, team, when, as_recorded)
+    folded = held if held is not None else history.state_at(store, team, when, as_recorded)
     return folded, queries.next_owner(folded, channel, when)
 
 
 def next_json(store: Store, team: str, channel: str, at: dt.datetime | None, now: dt.datetime,
-              as_recorded: dt.datetime | None = None) -> str:
-    return dumps(next_answer(store, team, channel, at, now, as_recorded)[1])
+              as_recorded: dt.datetime | None = None, held: Any = None) -> str:
+    return dumps(next_answer(store, team, channel, at, now, as_recorded, held)[1])
 
 
 def find_json(store: Store, team: str, phone: str, at: dt.datetime | None, now: dt.datetime,
-              as_recorded: dt.datetime | None = None) -> str:
-    return dumps(audit.find(store, team, phone, moment(store, team, at, now, as_recorded), as_recorded)[1])
+              as_recorded: dt.datetime | None = None, held: Any = None) -> str:
+    return dumps(audit.find(store, team, phone, moment(store, team, at, now, as_recorded), as_recorded, held)[1])
 
 
 def event_json(store: Store, team: str, ref: str) -> str:
@@ -191,16 +192,16 @@ def event_json(store: Store, team: str, ref: str) -> str:
 
 
 def board_answer(store: Store, team: str, at: dt.datetime | None, now: dt.datetime,
-                 as_recorded: dt.datetime | None = None) -> dict:
+                 as_recorded: dt.datetime | None = None, held: Any = None) -> dict:
     from projections.board import board
 
     when = moment(store, team, at, now, as_recorded)
-    return board(history.state_at(store, team, when, as_recorded), when)
+    return board(held if held is not None else history.state_at(store, team, when, as_recorded), when)
 
 
 def board_json(store: Store, team: str, at: dt.datetime | None, now: dt.datetime,
-               as_recorded: dt.datetime | None = None) -> str:
-    return dumps(board_answer(store, team, at, now, as_recorded))
+               as_recorded: dt.datetime | None = None, held: Any = None) -> str:
+    return dumps(board_answer(store, team, at, now, as_recorded, held))
 
 
 def commission_csv(store: Store, team: str, month: str, as_recorded: dt.datetime | None = None, *,

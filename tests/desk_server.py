@@ -31,10 +31,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start(db: str) -> tuple[subprocess.Popen, str]:
+    """A `ledger serve` process on `db` and a free port: (process, base URL), once it answers."""
+    port = free_port()
+    server = subprocess.Popen([*LEDGER, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(base + "/login", timeout=1)
+            return server, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError(server.stdout.read().decode())
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait(10)
+
+
 @contextlib.contextmanager
 def serving(folder: Path, users: list[tuple[str, ...]], db: str | None = None) -> Iterator[dict]:
-    """The demo store in `folder` (or at `db`) with `users` (name, team, role[, consultant id])
-    and a server on it: {"db", "base", "tokens": {name: token}}; the server is stopped after."""
+    """The demo store (a SQLite file in `folder`, or the empty store at `db`) with `users` (name,
+    team, role[, consultant id]) and a server on it: {"db", "base", "tokens": {name: token}}; the
+    server is stopped after."""
     db = db or f"sqlite:///{folder / 'desk.db'}"
     imported = ledger(db, "import", str(DEMO))
     assert imported.returncode == 0, imported.stderr
@@ -44,24 +66,11 @@ def serving(folder: Path, users: list[tuple[str, ...]], db: str | None = None) -
         added = ledger(db, "user", "add", name, "--team", team, "--role", role, *extra, stdin=PASSWORD + "\n")
         assert added.returncode == 0, added.stderr
         tokens[name] = ledger(db, "user", "token", name).stdout.strip()
-    port = free_port()
-    server = subprocess.Popen([*LEDGER, "serve", "--db", db, "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    server, base = start(db)
     try:
-        for _ in range(100):
-            try:
-                httpx.get(base + "/login", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            server.kill()
-            raise AssertionError(server.stdout.read().decode())
         yield {"db": db, "base": base, "tokens": tokens}
     finally:
-        server.terminate()
-        server.wait(10)
+        stop(server)
 
 
 def csrf(html: str) -> str:

@@ -77,18 +77,27 @@ def _params(desk: Desk, request: Request, team: str):
     return parse_at(desk, team, q.get("at")), parse_at(desk, team, q.get("as_recorded"))
 
 
+def _live(desk: Desk, request: Request, team: str, answer: Callable[..., str]) -> Response:
+    """`answer(at, as_recorded, held)`'s text: without `?as_recorded=`, at the moment asked (or the
+    default moment) with the process's live state then (`web.live`), the state the CLI would fold
+    from the nearest checkpoint; with it, as the CLI folds."""
+    from commands import answers
+
+    at, as_recorded = _params(desk, request, team)
+    if as_recorded is not None:
+        return _answer(answer(at, as_recorded, None))
+    when = answers.moment(desk.store, team, at, now())
+    with desk.live.reading(team, when, now()) as state:
+        return _answer(answer(when, None, state))
+
+
 def _lead_query(name: str) -> Callable[..., Response]:
     def handler(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
         from commands import answers
 
-        at, as_recorded = _params(desk, request, team)
-        lead = request.path_params["lead"]
-        if as_recorded is None:  # the read model, else the process's live state (web.live)
-            when = answers.moment(desk.store, team, at, now())
-            with desk.live.reading(team, when, now()) as state:
-                return _answer(getattr(answers, f"{name}_json")(desk.store, team, lead, when, now(), None,
-                                                                state=state))
-        return _answer(getattr(answers, f"{name}_json")(desk.store, team, lead, at, now(), as_recorded))
+        lead, query = request.path_params["lead"], getattr(answers, f"{name}_json")
+        return _live(desk, request, team, lambda at, as_recorded, held: query(
+            desk.store, team, lead, at, now(), as_recorded, state=held))
     return handler
 
 
@@ -96,7 +105,6 @@ def _team_query(name: str) -> Callable[..., Response]:
     def handler(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
         from commands import answers
 
-        at, as_recorded = _params(desk, request, team)
         extra: dict[str, Any] = {}
         if name == "followups":
             q = request.query_params
@@ -104,7 +112,9 @@ def _team_query(name: str) -> Callable[..., Response]:
             if limit is not None and not (limit.isdigit() and limit.isascii()):
                 raise InputError(f"limit: expected a whole number of 0 or more, got {limit[:40]!r}")
             extra = {"owner": q.get("owner"), "since": q.get("since"), "limit": int(limit) if limit else None}
-        return _answer(getattr(answers, f"{name}_json")(desk.store, team, at, now(), as_recorded, **extra))
+        query = getattr(answers, f"{name}_json")
+        return _live(desk, request, team, lambda at, as_recorded, held: query(
+            desk.store, team, at, now(), as_recorded, held=held, **extra))
     return handler
 
 
@@ -133,15 +143,17 @@ def commission(desk: Desk, request: Request, user: Any, team: str, body: bytes) 
 def next_owner(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
     from commands import answers
 
-    at, as_recorded = _params(desk, request, team)
-    return _answer(answers.next_json(desk.store, team, request.path_params["channel"], at, now(), as_recorded))
+    channel = request.path_params["channel"]
+    return _live(desk, request, team, lambda at, as_recorded, held: answers.next_json(
+        desk.store, team, channel, at, now(), as_recorded, held))
 
 
 def find(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
     from commands import answers
 
-    at, as_recorded = _params(desk, request, team)
-    return _answer(answers.find_json(desk.store, team, _required(request, "phone"), at, now(), as_recorded))
+    phone = _required(request, "phone")
+    return _live(desk, request, team, lambda at, as_recorded, held: answers.find_json(
+        desk.store, team, phone, at, now(), as_recorded, held))
 
 
 def event(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
@@ -153,8 +165,8 @@ def event(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Re
 def board(desk: Desk, request: Request, user: Any, team: str, body: bytes) -> Response:
     from commands import answers
 
-    at, as_recorded = _params(desk, request, team)
-    return _answer(answers.board_json(desk.store, team, at, now(), as_recorded))
+    return _live(desk, request, team, lambda at, as_recorded, held: answers.board_json(
+        desk.store, team, at, now(), as_recorded, held))
 
 
 def _with_by(line: str, name: str) -> str:

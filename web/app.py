@@ -7,15 +7,21 @@ row of `ledger_sessions`, so logging out, a password change or disabling a user 
 Before login, the login form's CSRF token is the signed cookie `ledger_csrf`. Every POST checks
 its form's `csrf` field against the one expected (403 otherwise).
 
-The store is used by one request at a time in a process (`Desk.lock`): a state restored from a
-checkpoint reads values lazily through the store, and one connection serves the process. Each
+The store is used by one request at a time in a process (`Desk.lock`), in the desk's one worker
+thread (`Desk.run`): a state restored from a checkpoint reads values lazily through the store,
+and one connection serves the process. Pages are kept rendered per team position
+(`render_kept`), so a request that finds its page is a few cheap queries (the session, the
+team's head and latest `at`). Each
 team's state is held in memory (`Desk.live`, `web.live`: advanced from the store by position, one
 lock per team), so that a page does not replay history.
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
+import hashlib
 import hmac
 import re
 import secrets
@@ -26,7 +32,6 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -67,14 +72,19 @@ class Desk:
         accounts.ensure_tables(self.store)
         self.signer = TimestampSigner(accounts.web_secret(self.store), salt="ledger-desk")
         self.lock = threading.Lock()
+        self.worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="desk")
         self._templates: dict[str, Any] = {}
+        # Stands for the visitor's CSRF token in a kept page (`render_kept`): random per process,
+        # so that no value shown on a page can be it.
+        self.csrf_slot = "csrf-slot-" + secrets.token_hex(16)
 
     def run(self, work: Callable[[], Any]) -> Any:
-        """`work()` with the store to itself, in a worker thread."""
+        """`work()` with the store to itself, in the desk's one worker thread: the work is
+        serialised by the store anyway, and one thread spares twenty waiting on a lock."""
         def locked() -> Any:
             with self.lock:
                 return work()
-        return run_in_threadpool(locked)
+        return asyncio.get_running_loop().run_in_executor(self.worker, locked)
 
     def templates(self, lang: str):
         env = self._templates.get(lang)
@@ -159,6 +169,30 @@ def render(desk: Desk, visitor: Visit, template: str, status: int = 200, **conte
     if visitor.new_csrf_cookie:
         set_cookie(response, CSRF_COOKIE, visitor.new_csrf_cookie)
     return response
+
+
+def render_kept(desk: Desk, request: Request, visitor: Visit, team: str, key: tuple, template: str,
+                context: Callable[[], dict]) -> Response:
+    """`render` of a team page, kept by the team's held state until its position moves
+    (`web.live.LiveStates.page`; call it inside `reading`): by `key` (the moment, the `?at=` text
+    and what is asked), the language and who asks (name, team, role, consultant id). The page is
+    rendered with `desk.csrf_slot` for the CSRF token, replaced by the visitor's own in the bytes
+    sent, so no two users, nor two sessions, see each other's. ETag: the kept page's digest and
+    the token's; `If-None-Match` with it answers 304 (the browser revalidates: `no-cache`)."""
+    user, lang = visitor.user, visitor.lang
+
+    def make() -> tuple[bytes, str]:
+        html = desk.templates(lang).get_template(template).render(user=user, csrf=desk.csrf_slot, lang=lang, **context())
+        body = html.encode("utf-8")
+        return body, hashlib.blake2b(body, digest_size=12).hexdigest()
+
+    body, digest = desk.live.page(team, (template, lang, user.name, user.team, user.role, user.consultant, *key), make)
+    token = visitor.csrf.encode()
+    etag = f'"{digest}-{hashlib.blake2b(token, digest_size=6).hexdigest()}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language"}
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body.replace(desk.csrf_slot.encode(), token), media_type="text/html; charset=utf-8", headers=headers)
 
 
 _PLUS_AS_SPACE = re.compile(r"([0-9]T[0-9:.]+) ([0-9]{2}(?::?[0-9]{2})?)$")
@@ -254,11 +288,13 @@ def create_app(url: str | None = None) -> Starlette:
         Route("/{team}/desk/presence", page(forms.presence, method="POST"), methods=["POST"]),
         Route("/{team}/disputes", page(pages.disputes)),
         Route("/{team}/disputes/{lead}", page(pages.dispute)),
+        Route("/{team}/event/{n}", page(pages.event)),
         Route("/{team}/disputes/{lead}/ruling", page(pages.ruling, method="POST"), methods=["POST"]),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         yield
+        desk.worker.shutdown(wait=True)
         desk.store.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)

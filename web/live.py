@@ -19,7 +19,9 @@ would change nothing else. An `at` before the clock (time travel into the past) 
 folds from the nearest checkpoint, as the CLI does, and leaves the held state alone.
 
 An answer computed at a position and a moment is remembered (`remember`) until the position
-moves: many screens polling the live board in the same second are answered once.
+moves: many screens polling the live board in the same second are answered once. So is a
+rendered page (`page`), per visitor (name, role) and language, the CSRF token left out and put
+in per request (`web.app.render_kept`).
 
 Thread safety: one lock per team, held for the whole read (the state is mutated by catching up
 and by the temporary clock); the desk's process lock (`web.app.Desk.lock`) still serialises the
@@ -30,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -43,6 +46,8 @@ from projections import engine
 REFOLDS = (EntryVoided, CustomersLinked, CustomersUnlinked)
 # Answers remembered per team at one position (the live board's pollers ask the same second).
 MEMO = 64
+# Rendered pages remembered per team at one position, least recently used dropped first.
+PAGES = 256
 
 
 @dataclass
@@ -53,6 +58,7 @@ class Team:
     loads: int = 0  # times loaded from a checkpoint (for tests and the bench)
     folded: int = 0  # records folded on top of the held state
     answers: dict = field(default_factory=dict)  # (what, moment, ...) -> answer, at `position`
+    pages: OrderedDict = field(default_factory=OrderedDict)  # (page, moment, visitor, ...) -> bytes, at `position`
 
 
 class LiveStates:
@@ -97,6 +103,20 @@ class LiveStates:
             kept[key] = compute()
         return kept[key]
 
+    def page(self, team: str, key: tuple, render: Callable[[], Any]) -> Any:
+        """`render()` (a page's bytes), kept while the team's position stays the same, like
+        `remember`; `key` must hold all the page depends on besides the events: the moment, the
+        language, what is asked and who asks (their name and role). Call it inside `reading`."""
+        kept = self.team(team).pages
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = render()
+            if len(kept) > PAGES:
+                kept.popitem(last=False)
+        else:
+            kept.move_to_end(key)
+        return found
+
     def _caught_up(self, team: str, held: Team) -> engine.TeamState:
         head = self.store.head(team)
         if head == 0:
@@ -104,6 +124,7 @@ class LiveStates:
         if held.state is not None and head == held.position:
             return held.state
         held.answers.clear()
+        held.pages.clear()
         if held.state is not None and head > held.position:
             records = self.store.read(team, after_seq=held.position)
             if records and self._fold_on_top(held, records):

@@ -30,6 +30,7 @@ from .app import (
     now,
     parse_at,
     render,
+    render_kept,
     set_cookie,
     visit,
 )
@@ -151,10 +152,11 @@ def board(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) ->
     from projections.board import board as make_board
 
     with _reading(desk, request, team) as (at, moment, state):
-        answer = desk.live.remember(team, ("board", moment), lambda: make_board(state, moment))
-        return render(desk, visitor, "board.html", team=team, at=request.query_params.get("at", ""),
-                      live=at is None, moment=_shown(state, moment), board=answer,
-                      head=desk.live.team(team).position)
+        shown = request.query_params.get("at", "")
+        return render_kept(desk, request, visitor, team, ("board", moment, shown), "board.html", lambda: dict(
+            team=team, at=shown, live=at is None, moment=_shown(state, moment),
+            board=desk.live.remember(team, ("board", moment), lambda: make_board(state, moment)),
+            head=desk.live.team(team).position))
 
 
 def lookup(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
@@ -166,9 +168,13 @@ def lookup(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -
         return render(desk, visitor, "lookup.html", team=team, at=request.query_params.get("at", ""),
                       moment=moment.isoformat(timespec="seconds"), lead=lead, found=None)
     with _reading(desk, request, team) as (at, moment, held):
-        state, found = answers.explain(desk.store, team, lead, moment, now(), state=held)
-        return render(desk, visitor, "lookup.html", team=team, at=request.query_params.get("at", ""),
-                      moment=_shown(state, moment), lead=lead, found=found, **_explained(state, found))
+        shown = request.query_params.get("at", "")
+
+        def context() -> dict:
+            state, found = answers.explain(desk.store, team, lead, moment, now(), state=held)
+            return dict(team=team, at=shown, moment=_shown(state, moment), lead=lead, found=found,
+                        **_explained(state, found))
+        return render_kept(desk, request, visitor, team, ("lookup", moment, shown, lead), "lookup.html", context)
 
 
 def _explained(state: Any, answer: dict) -> dict:
@@ -189,26 +195,76 @@ def disputes(desk: Desk, request: Request, visitor: Visit, team: str, form: Any)
     from projections import queries
 
     with _reading(desk, request, team) as (at, moment, state):
-        return render(desk, visitor, "disputes.html", team=team, at=request.query_params.get("at", ""),
-                      moment=_shown(state, moment), disputes=queries.disputes(state)["disputes"],
-                      names=_names(state))
+        shown = request.query_params.get("at", "")
+        return render_kept(desk, request, visitor, team, ("disputes", moment, shown), "disputes.html", lambda: dict(
+            team=team, at=shown, moment=_shown(state, moment), disputes=queries.disputes(state)["disputes"],
+            names=_names(state)))
+
+
+def lead_claims(state: Any, lead: str) -> list[dict]:
+    """The lead's entry of `queries.disputes(state)` (its claims, and takings, R-OW-7, R-OW-8),
+    without listing the team's every dispute (a year has hundreds): [] when not disputed."""
+    from projections import indexes
+
+    found = state.leads.get(lead)
+    indexes.refresh(state)
+    if found is None or found.customer not in state.disputed:
+        return []
+    cust = state.customers[found.customer]
+    claims = [(at, seq, consultant, reason) for claimed, consultant, at, reason, seq in cust.claims if claimed == lead]
+    claims += [(v.at, v.seq, v.consultant, "took the lead (R-OW-8)") for v in cust.violations if v.lead == lead]
+    claims.sort(key=lambda c: (c[0], c[1]))
+    return [{"consultant": c, "at": at.astimezone(state.tz).isoformat(timespec="seconds"), "reason": r}
+            for at, _, c, r in claims]
 
 
 def dispute(desk: Desk, request: Request, visitor: Visit, team: str, form: Any, *, message: str | None = None,
             status: int = 200) -> Response:
     from commands import answers
-    from projections import queries
 
     lead = request.path_params["lead"]
     with _reading(desk, request, team) as (at, moment, state):
-        answer, claims = desk.live.remember(team, ("dispute", moment, lead), lambda: (
-            answers.explain(desk.store, team, lead, moment, now(), state=state)[1],
-            [c for d in queries.disputes(state)["disputes"] if d["lead"] == lead for c in d["claims"]]))
-        current = [c for c in sorted(state.consultants.values(), key=lambda c: (c.seat, c.id)) if c.left_at is None]
-        return render(desk, visitor, "dispute.html", status=status, team=team, at=request.query_params.get("at", ""),
-                      moment=_shown(state, moment), lead=lead, found=answer, claims=claims,
-                      may_rule=visitor.user.role in MAY_RULE, consultants=current, message=message,
-                      **_explained(state, answer))
+        shown = request.query_params.get("at", "")
+
+        def context() -> dict:
+            answer, claims = desk.live.remember(team, ("dispute", moment, lead), lambda: (
+                answers.explain(desk.store, team, lead, moment, now(), state=state)[1], lead_claims(state, lead)))
+            current = [c for c in sorted(state.consultants.values(), key=lambda c: (c.seat, c.id)) if c.left_at is None]
+            return dict(team=team, at=shown, moment=_shown(state, moment), lead=lead, found=answer, claims=claims,
+                        may_rule=visitor.user.role in MAY_RULE, consultants=current, message=message,
+                        **_explained(state, answer))
+        if message is not None:  # a refused ruling: its message, not kept
+            return render(desk, visitor, "dispute.html", status=status, **context())
+        return render_kept(desk, request, visitor, team, ("dispute", moment, shown, lead), "dispute.html", context)
+
+
+def event(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:
+    """One stored event, `#N` (`ledger event '#N' --json`: `commands.audit.event`, phones
+    masked), opened from a timeline's `#N`; `?at=` is the moment the page came from: shown, kept
+    in the links back, and the event marked when it happened after it. A void is shown whenever
+    it was recorded: a replay at any moment leaves the voided event out (R-CO-2)."""
+    import datetime as dt
+    import json
+
+    from commands import audit
+    from commands.history import zone_now
+    from ledger.errors import UnknownLead, UnknownTeam
+
+    ref, head = request.path_params["n"], desk.store.head(team)
+    if head == 0:
+        raise UnknownTeam(f"unknown team {team!r}: no events recorded for it")
+    if not (ref.isascii() and ref.isdigit() and 0 < int(ref) <= head):
+        raise UnknownLead(f"unknown event #{ref[:20]} in team {team!r}; expected #1 to #{head}")
+    found = audit.event(desk.store, team, f"#{int(ref)}")
+    at, moment = _moment(desk, request, team)
+
+    at_text = found["event"].get("at")
+    happened_after = at_text is not None and dt.datetime.fromisoformat(at_text) > moment
+    shown = moment.astimezone(zone_now(desk.store, team, moment)).isoformat(timespec="seconds")
+    fields = [(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+              for name, value in found["event"].items() if name not in ("type", "team", "id")]
+    return render(desk, visitor, "event.html", team=team, at=request.query_params.get("at", ""), moment=shown,
+                  found=found, fields=fields, happened_after=happened_after, lead=found["event"].get("lead"))
 
 
 def ruling(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -> Response:

@@ -131,6 +131,11 @@ def test_a_supervisor_reads_the_dispute_before_its_ruling_rules_for_li_na_and_se
     last = page.locator("table.timeline tbody tr").last.inner_text()
     assert "浏览器中裁定:有通话记录" in last and "李娜 (c2)" in last
     page.screenshot(path=str(SHOTS / "dispute-ruled.png"), full_page=True)
+    page.locator("table.timeline tbody tr").last.locator("a").first.click()  # the ruling's #N
+    page.wait_for_url(f"**/{TEAM}/event/*")
+    event = page.inner_text("main")
+    assert "浏览器中裁定:有通话记录" in event and SUPERVISOR in event and "c2" in event
+    page.screenshot(path=str(SHOTS / "event.png"), full_page=True)
     assert page.errors == []
     rulings = [e for e in _exported(desk) if e["type"] == "RulingMade" and e.get("reason") == "浏览器中裁定:有通话记录"]
     assert len(rulings) == 1 and rulings[0]["owner"] == "c2" and rulings[0]["by"] == SUPERVISOR
