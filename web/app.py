@@ -101,8 +101,39 @@ class Desk:
                               extensions=["jinja2.ext.i18n"], finalize=finalize)
             env.install_gettext_translations(translations(lang), newstyle=True)
             env.filters["mask"] = mask_numbers
+            env.filters["why"] = self.why(lang)
             self._templates[lang] = env
         return env
+
+    @staticmethod
+    def words(lang: str) -> tuple[Callable[..., str], Callable[[str], str]]:
+        """(tr, word) of `lang`, as the command line has them: a message with its named values
+        filled, and a vocabulary code (a channel, a presence) as a word."""
+        from ledger.i18n import translations
+
+        catalog = translations(lang)
+
+        def tr(message: str, **values: Any) -> str:
+            text = catalog.gettext(message)
+            return text.format(**values) if values else text
+
+        return tr, lambda code: catalog.gettext(code) if code else ""
+
+    @staticmethod
+    def say(lang: str) -> Callable[[Any], str]:
+        """How a page tells the engine's summaries in `lang` (projections.sentences)."""
+        from projections import sentences
+
+        tr, word = Desk.words(lang)
+        return lambda summary: sentences.say(summary, tr, word)
+
+    @staticmethod
+    def why(lang: str) -> Callable[[Any], str]:
+        """A candidate's reason (English, as the engine wrote it) told in `lang`: the `why` filter."""
+        from projections import sentences
+
+        say = Desk.say(lang)
+        return lambda text: say(sentences.reason(text)) if text else ""
 
 
 @dataclass

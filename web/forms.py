@@ -73,11 +73,12 @@ def front_desk(desk: Desk, request: Request, visitor: Visit, team: str, form: An
 
     role = visitor.user.role
     answer = outcome.to_json_dict() if outcome is not None else None
+    said = outcome.say(*Desk.words(visitor.lang)) if outcome is not None and outcome.say is not None else None
     with _reading(desk, request, team) as (at, moment, state):
         return render(desk, visitor, "desk.html", status=status, team=team, at=request.query_params.get("at", ""),
                       moment=_shown(state, moment), board=board(state, moment), consultants=_current(state),
                       names=_names(state), channels=CHANNELS, presences=PRESENCES, message=message,
-                      answer=answer, kind=kind, rules=_cited(answer), may_receive=role in MAY_RECEIVE,
+                      answer=answer, said=said, kind=kind, rules=_cited(answer), may_receive=role in MAY_RECEIVE,
                       may_follow=role in MAY_FOLLOW, own=visitor.user.consultant if role == "consultant" else None)
 
 

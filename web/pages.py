@@ -171,7 +171,8 @@ def lookup(desk: Desk, request: Request, visitor: Visit, team: str, form: Any) -
         shown = request.query_params.get("at", "")
 
         def context() -> dict:
-            state, found = answers.explain(desk.store, team, lead, moment, now(), state=held)
+            state, found = answers.explain(desk.store, team, lead, moment, now(), state=held,
+                                           say=desk.say(visitor.lang))
             return dict(team=team, at=shown, moment=_shown(state, moment), lead=lead, found=found,
                         **_explained(state, found))
         return render_kept(desk, request, visitor, team, ("lookup", moment, shown, lead), "lookup.html", context)
@@ -227,8 +228,9 @@ def dispute(desk: Desk, request: Request, visitor: Visit, team: str, form: Any, 
         shown = request.query_params.get("at", "")
 
         def context() -> dict:
-            answer, claims = desk.live.remember(team, ("dispute", moment, lead), lambda: (
-                answers.explain(desk.store, team, lead, moment, now(), state=state)[1], lead_claims(state, lead)))
+            answer, claims = desk.live.remember(team, ("dispute", moment, lead, visitor.lang), lambda: (
+                answers.explain(desk.store, team, lead, moment, now(), state=state, say=desk.say(visitor.lang))[1],
+                lead_claims(state, lead)))
             current = [c for c in sorted(state.consultants.values(), key=lambda c: (c.seat, c.id)) if c.left_at is None]
             return dict(team=team, at=shown, moment=_shown(state, moment), lead=lead, found=answer, claims=claims,
                         may_rule=visitor.user.role in MAY_RULE, consultants=current, message=message,

@@ -86,6 +86,11 @@ def test_the_dispute_page_shows_the_claim_the_rule_and_masked_phones(desk):
     assert page.status_code == 200
     assert "R-OW-3b" in page.text and "12日已约试听" in page.text and "李娜" in page.text
     assert "2026-11-16T20:30:00+08:00" in page.text
+    # the engine's sentences in Chinese (projections.sentences), in English with the switch
+    assert "L1116-X2 经热线到达;归 c4 (R-OW-3b),从 c2 处转来" in page.text and "晚班值班人 (R-SH-2)" in page.text
+    english = supervisor.get(f"/{TEAM}/disputes/{LEAD}", params={"at": BEFORE_RULING, "lang": "en"}).text
+    assert "L1116-X2 arrived by hotline; owner c4 (R-OW-3b), taken from c2" in english
+    supervisor.get(f"/{TEAM}/board", params={"lang": "zh"})
     for html in (page.text, supervisor.get(f"/{TEAM}/board").text,
                  supervisor.get(f"/{TEAM}/lookup", params={"lead": LEAD}).text):
         assert not re.search(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9])", html)

@@ -3,6 +3,7 @@ with a supervisor's impose and lift, commission and its CSV, lookup by phone, th
 head and the new API queries, against a real `ledger serve` process on the demo store."""
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -11,6 +12,8 @@ import httpx
 import pytest
 from desk_server import LEDGER, ROOT, ledger, login, serving
 from desk_server import csrf as _csrf
+
+from web.app import Desk
 
 TEAM = "renda"
 BOSS, FRONT, LINA, CRM = "boss", "front", "li_na", "crm"
@@ -53,8 +56,10 @@ def test_a_receptionist_records_presence_and_an_arrival_and_reads_owner_rule_and
     assert owner["owner"] and f"({owner['owner']})" in arrived.text and owner["rule"] in arrived.text
     passed = [c for c in decision["candidates"] if c["outcome"] != "holder"]
     assert any(c["consultant"] == "c1" for c in passed)  # away: passed, and the page says why
+    told = Desk.why("zh")  # the page tells the engine's reason in Chinese (projections.sentences)
     for candidate in passed:
-        assert f"({candidate['consultant']})" in arrived.text and candidate["why"] in arrived.text
+        assert f"({candidate['consultant']})" in arrived.text and html.escape(told(candidate["why"])) in arrived.text
+    assert told("away (R-PR-2)") == "离开 (R-PR-2)"
     assert "*******2222" in arrived.text and not CLEAR_PHONE.search(arrived.text)
 
 

@@ -13,7 +13,8 @@ import pytest
 from desk_server import ledger, login, serving
 
 TEAM, BOSS = "renda", "boss"
-ALLOCATED = re.compile(r"arrived by online; owner (c\d+)")
+ALLOCATED = re.compile(r"arrived by online; owner (c\d+)")  # explain --json: English
+PAGE_ALLOCATED = re.compile(r"经网络到达;归 (c\d+)")  # the page tells it in Chinese (projections.sentences)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def _page_owner(client, lead: str) -> str | None:
     page = client.get(f"/{TEAM}/lookup", params={"lead": lead})
     if page.status_code != 200:
         return None
-    found = ALLOCATED.search(html.unescape(page.text))
+    found = PAGE_ALLOCATED.search(html.unescape(page.text))
     return found.group(1) if found else None
 
 
