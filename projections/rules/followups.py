@@ -137,12 +137,12 @@ def on_followup(state: TeamState, rec) -> None:
     if c is not None and c.mkt_pending:
         for lid in cust.leads:
             c.mkt_pending.pop(lid, None)
-    said = (_followup_phrases, (who, ev.lead, ev.direction.value, rule))  # rule: the customer given back by
+    said = (_followup_phrases, (who, ev.lead, ev.direction, rule))  # rule: the customer given back by
     add_entry(state, cust, ev.at, rec.seq, "FollowUpLogged", said, rule, lead=ev.lead, rests=rests)
 
 
-def _followup_phrases(who: str, lead: str, direction: str, given_rule: str | None) -> tuple:
-    said = ((_FOLLOWED, {"who": who, "lead": lead, "direction": direction}),)
+def _followup_phrases(who: str, lead: str, direction: E.Direction, given_rule: str | None) -> tuple:
+    said = ((_FOLLOWED, {"who": who, "lead": lead, "direction": direction.value}),)
     return said + ((_GIVEN_BACK, {"who": who, "rule": given_rule}),) if given_rule else said
 
 

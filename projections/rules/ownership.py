@@ -453,12 +453,12 @@ def _lead_summary(state, ev, owner, rule, previous, route) -> tuple:
     """(make, args) of the arrival's sentence (projections.sentences): made when it is read."""
     passes = route.receiver if (owner is not None and route is not None and route.receiver is not None
                                 and route.receiver != owner and route.kind in ("rotation", "weighted")) else None
-    return (_arrival_phrases, (ev.lead, ev.channel.value, ev.named, ev.prior_contact, ev.taken_by, owner, rule,
+    return (_arrival_phrases, (ev.lead, ev.channel, ev.named, ev.prior_contact, ev.taken_by, owner, rule,
                                previous, passes))
 
 
 def _arrival_phrases(lead, channel, named, prior, taker, owner, rule, previous, passes) -> tuple:
-    said = [(_ARRIVED, {"lead": lead, "channel": channel})]
+    said = [(_ARRIVED, {"lead": lead, "channel": channel.value})]
     if named:
         said.append((_NAMING, {"named": named}))
     if prior:

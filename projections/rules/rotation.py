@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
+from math import gcd
 
 from ledger.policy import Policy
 
@@ -138,20 +139,27 @@ def _turn_holder(state: TeamState, route: Route, order: list[str], start: int, s
     return route
 
 
-def _weight(state: TeamState, c: Consultant, at: dt.datetime) -> Fraction:
-    """R-RT-8: conversion of the marketing leads received in the last 30 days, at least 1/10."""
+def _weight(state: TeamState, c: Consultant, at: dt.datetime) -> tuple[int, int]:
+    """R-RT-8: conversion of the marketing leads received in the last 30 days, at least 1/10, as
+    a reduced (numerator, denominator)."""
     horizon = at - dt.timedelta(days=state.policy.marketing_window_days)
     history = c.mkt_history
     while history and history[0][0] <= horizon:
         history.popleft()
     if not history:
-        return Fraction(1)
-    won = sum(1 for _, lid in history if state.leads[lid].converted)
-    return max(state.policy.marketing_min_weight, Fraction(won, len(history)))
+        return 1, 1
+    leads = state.leads
+    won, n = sum(1 for _, lid in history if leads[lid].converted), len(history)
+    least = state.policy.marketing_min_weight
+    if won * least.denominator < least.numerator * n:
+        return least.numerator, least.denominator
+    g = gcd(won, n)
+    return won // g, n // g
 
 
 def _weighted(state: TeamState, channel: str, at: dt.datetime, local: dt.datetime) -> Route:
-    """R-RT-8: smooth weighted round-robin with exact fractions."""
+    """R-RT-8: smooth weighted round-robin with exact fractions (as reduced integer pairs here,
+    Fractions in the state: the same values, several times faster than Fraction arithmetic)."""
     route = Route("weighted", "R-RT-8", None, queue=channel, date=local.date())
     eligible = []
     for cid in state.seat_order:
@@ -167,21 +175,33 @@ def _weighted(state: TeamState, channel: str, at: dt.datetime, local: dt.datetim
     if not eligible:
         route.kind, route.rule = "none", "R-RT-9"
         return route
-    scores = {}
-    total = Fraction(0)
+    scores: dict[str, tuple[int, int]] = {}
+    total = (0, 1)
     best = None
     for cid, weight in eligible:
-        scores[cid] = state.scores.get(cid, Fraction(0)) + weight
-        total += weight
-        if best is None or scores[cid] > scores[best]:
+        old = state.scores.get(cid)
+        score = scores[cid] = _add((old.numerator, old.denominator) if old is not None else (0, 1), weight)
+        total = _add(total, weight)
+        if best is None or score[0] * scores[best][1] > scores[best][0] * score[1]:
             best = cid
-    scores[best] -= total
-    route.scores = scores
+    scores[best] = _add(scores[best], (-total[0], total[1]))
+    route.scores = {cid: Fraction(n, d) for cid, (n, d) in scores.items()}
     route.receiver = best
     for cid, weight in eligible:
         outcome = "holder" if cid == best else "scored"
-        route.candidates.append((cid, outcome, S.WEIGHTED.format(weight=weight, score=scores[cid])))
+        route.candidates.append((cid, outcome, S.WEIGHTED.format(weight=_text(weight), score=_text(scores[cid]))))
     return route
+
+
+def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    n, d = a[0] * b[1] + b[0] * a[1], a[1] * b[1]
+    g = gcd(n, d)
+    return n // g, d // g
+
+
+def _text(value: tuple[int, int]) -> str:
+    """As `str(Fraction)`: `n` or `n/d`."""
+    return str(value[0]) if value[1] == 1 else f"{value[0]}/{value[1]}"
 
 
 def take(route: Route, reach: eligibility.Reach) -> None:

@@ -12,7 +12,11 @@ def add_entry(state: TeamState, cust: Customer, at: dt.datetime, seq: int | None
     if state.touched is not None:
         state.touched.add(cust.id)
     state.changed.add(cust.id)  # projections.indexes
-    cust.timeline.append(Entry(at, seq, kind, summary, cust.owner, rule, lead, tuple(rests), tuple(candidates)))
+    # tuple.__new__: Entry's own __new__ is a Python function around it (the fold's hot path)
+    cust.timeline.append(_new(Entry, (at, seq, kind, summary, cust.owner, rule, lead, tuple(rests), tuple(candidates))))
+
+
+_new = tuple.__new__
 
 
 def fmt(state: TeamState, at: dt.datetime) -> str:
