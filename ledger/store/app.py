@@ -155,6 +155,31 @@ class Store(Reads):
     def vault(self) -> K.Keys:
         return self.keys
 
+    def rotate_vault(self) -> int:
+        """`ledger key rotate`: a new vault key seals every clear number again, then the old keys
+        leave the key file (the phone key stays: docs/DECISIONS.md). The file is replaced
+        atomically, first with old and new keys, so a crash at any point leaves a usable pair."""
+        if not self.keys.path:
+            raise StoreError(f"the store {self.url.display()} keeps its keys in memory: nothing to rotate")
+        new = self.keys.rotated()
+        K.replace(new.path, new)
+        self.keys = new
+        sql = self.recorder.sql
+        with self._cursor(commit=True) as cur:
+            self.recorder.lock_for_key_move(cur)
+            cur.execute("SELECT team, seq, field, clear FROM ledger_phones")
+            rows = [(new.seal(new.open(clear)), team, seq, name) for team, seq, name, clear in cur.fetchall()]
+            cur.executemany(sql("UPDATE ledger_phones SET clear = ? WHERE team = ? AND seq = ? AND field = ?"), rows)
+        self.keys = K.Keys(new.phone, new.current, {new.current: new.vault[new.current]}, new.path)
+        K.replace(new.path, self.keys)
+        self.recorder.scrub(("ledger_phones",))
+        return len(rows)
+
+    def checkpoint(self) -> bool:
+        """`ledger db checkpoint`: SQLite's write-ahead log emptied into the main file (False: a
+        reader kept it from completing); PostgreSQL: nothing to do."""
+        return self.recorder.checkpoint_wal() if self.url.kind == "sqlite" else True
+
     def close(self) -> None:
         if self.keys is not None:
             remove_tail_source(self.tail_of)
