@@ -144,13 +144,15 @@ class Store(Reads):
         add_tail_source(self.tail_of)
 
     def tail_of(self, key: str) -> str | None:
-        """The last 4 digits of the number of `key` while this store holds it in clear (sealed)."""
+        """The last 4 digits of the number of `key` while this store holds it in clear (sealed):
+        one indexed look-up per key, remembered until the next write of phone rows."""
         if self._tails is None:
-            tails: dict[str, str] = {}
-            for phone_key, sealed in self._rows("SELECT phone_key, clear FROM ledger_phones"):
-                tails.setdefault(identity(phone_key), normalize(self.keys.open(sealed))[-4:])
-            self._tails = tails
-        return self._tails.get(identity(key))
+            self._tails = {}
+        wanted = identity(key)
+        if wanted not in self._tails:
+            rows = self._rows("SELECT clear FROM ledger_phones WHERE phone_key = ? LIMIT 1", (wanted,))
+            self._tails[wanted] = normalize(self.keys.open(rows[0][0]))[-4:] if rows else ""
+        return self._tails[wanted] or None
 
     def vault(self) -> K.Keys:
         return self.keys
