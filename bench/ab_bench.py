@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
@@ -23,8 +25,11 @@ HERE = Path(__file__).resolve().parents[1]
 
 def run(checkout: Path, script: str, args: list[str]) -> dict:
     python = checkout / ".venv" / "bin" / "python"
+    # A key file for PostgreSQL stores (issue #18 item 3: required there; older checkouts ignore it).
+    env = {**os.environ, "LEDGER_SECRET_FILE": os.environ.get("LEDGER_SECRET_FILE")
+           or os.path.join(tempfile.gettempdir(), f"ab_bench_{os.getpid()}.key")}
     done = subprocess.run([str(python), str(checkout / "bench" / script), *args], capture_output=True,
-                          text=True, check=True, cwd=checkout)
+                          text=True, check=True, cwd=checkout, env=env)
     return json.loads(done.stdout)
 
 

@@ -332,3 +332,52 @@ def db_roles_command(owner: str, app: str, apply: bool, db: str | None) -> None:
         statements = apply_roles(store, owner, app)
     click.echo(f"{store.url.display()}: {len(statements)} statements run; {app} may read everything, "
                f"only add to the record, and write the rest", err=True)
+
+
+@db_group.command("checkpoint")
+@db_option
+def db_checkpoint_command(db: str | None) -> None:
+    """Empty a SQLite store's write-ahead log into its main file (after an erasure a reader held up).
+
+    Exit 1 while another process still reads the store: close it and run this again.
+
+    \b
+    Example:
+      ledger db checkpoint --db sqlite:///ledger.db
+    """
+    from ledger.errors import ErasureIncomplete
+
+    with StoreOptions(db, None, False, None).open_store() as store:
+        if not store.checkpoint():
+            raise ErasureIncomplete(f"{store.url.display()}: the write-ahead log is still held by another "
+                                    "process reading the store; close it and run ledger db checkpoint again")
+    click.echo(f"{store.url.display()}: write-ahead log checkpointed", err=True)
+
+
+@main.group("key", context_settings=CONTEXT)
+def key_group() -> None:
+    """The store's key file (phone keys and the vault of clear numbers, docs/OPERATIONS.md).
+
+    \b
+    Example:
+      ledger key rotate --db sqlite:///ledger.db
+    """
+
+
+@key_group.command("rotate")
+@db_option
+def key_rotate_command(db: str | None) -> None:
+    """Seal every clear phone number with a new vault key and drop the old one from the key file.
+
+    After it, database backups taken before it open only with the old key file's backup:
+    destroy those to make numbers erased since unrecoverable from the old backups too. The
+    phone key (matching) is kept. Back the key file up again afterwards.
+
+    \b
+    Example:
+      ledger key rotate --db sqlite:///ledger.db
+    """
+    with StoreOptions(db, None, False, None).open_store() as store:
+        count = store.rotate_vault()
+        click.echo(f"{store.url.display()}: {count} number(s) sealed with vault key {store.keys.current} "
+                   f"in {store.keys.path}; back this file up again", err=True)

@@ -46,7 +46,7 @@ from ledger.errors import (
     UnknownLead,
     UnknownTeam,
 )
-from ledger.phone import mask
+from ledger.phone import ERASED, mask
 from ledger.store import Store
 from projections import catalog as C
 from projections import engine, queries, sentences
@@ -544,7 +544,8 @@ def _describe_lead(ctx: Context, event: E.Event, tr, word) -> str | None:
                    who=by) if by else
                 tr("grade {grade} proposed for {lead} (R-FU-5)", grade=event.grade.value, lead=event.lead))
     if isinstance(event, E.CustomerErased):
-        return tr("phone number {phone} erased (R-ID-2)", phone=mask(event.phone))
+        shown = mask(event.phone)  # the stored key: its digits are gone once erased
+        return tr("phone number {phone} erased (R-ID-2)", phone="*******" if shown == ERASED else shown)
     return None
 
 

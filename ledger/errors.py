@@ -62,3 +62,7 @@ class StoreError(LedgerError):
 class ChainBroken(LedgerError):
     """A team's hash chain no longer matches its stored events (issue #18): the record was
     changed outside the ledger."""
+
+
+class ErasureIncomplete(LedgerError):
+    """An erasure was recorded but old copies of the number could not be removed yet (exit 1)."""

@@ -274,7 +274,7 @@ def _strict_str(value: Any) -> str:
 
 
 _PHONE_TEXT = re.compile(r"[0-9 +().-]{1,80}")
-_PHONE_KEY = re.compile(r"h:[0-9a-f]{32}:[0-9]{4}")
+_PHONE_KEY = re.compile(r"h:[0-9a-f]{32}(:[0-9]{4})?")  # keys before issue #18 item 3 kept 4 digits
 MIN_PHONE_DIGITS = 7
 
 

@@ -1,16 +1,35 @@
 """Customer identity by phone number (R-ID-1) and its protection as personal data (R-ID-2).
 
 The fold never sees a clear number once it is stored: the store replaces each number with a
-*phone key* `h:<keyed hash>:<last 4 digits>`. `identity()` maps either form to the same
-matching key, so the pure rules work on raw numbers in tests and on keys in production.
+*phone key* `h:<keyed hash>` (stores before issue #18 item 3 wrote `h:<keyed hash>:<last 4
+digits>`; both match alike). `identity()` maps a raw number or a key to its matching key, so the
+pure rules work on raw numbers in tests and on keys in production.
+
+A key holds no digit of the number: its masked form (`mask`) comes from the open stores
+(`add_tail_source`), which know the last 4 digits of the numbers they still hold; an erased
+number's key shows as `ERASED`.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
+import weakref
+from collections.abc import Callable
 
 _NON_DIGITS = re.compile(r"\D+")
+# How a key whose number was erased (or is not held by any open store) is shown.
+ERASED = "erased"
+_TAIL_SOURCES: list[weakref.WeakMethod] = []
+
+
+def add_tail_source(method: Callable[[str], str | None]) -> None:
+    """Let `mask` ask `method(key)` (a bound method of an open store) for a key's last 4 digits."""
+    _TAIL_SOURCES.append(weakref.WeakMethod(method))  # type: ignore[arg-type]
+
+
+def remove_tail_source(method: Callable[[str], str | None]) -> None:
+    _TAIL_SOURCES[:] = [ref for ref in _TAIL_SOURCES if ref() is not None and ref() != method]
 
 
 def normalize(phone: str) -> str:
@@ -28,10 +47,9 @@ def is_key(value: str) -> bool:
 
 
 def make_key(phone: str, secret: bytes) -> str:
-    """The stored form of a number: a keyed hash for matching and the last 4 digits for display."""
+    """The stored form of a number: a keyed hash for matching, no digit of the number (R-ID-2)."""
     digits = normalize(phone)
-    digest = hmac.new(secret, digits.encode(), hashlib.sha256).hexdigest()[:32]
-    return f"h:{digest}:{digits[-4:]}"
+    return "h:" + hmac.new(secret, digits.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def identity(value: str | None) -> str | None:
@@ -39,17 +57,29 @@ def identity(value: str | None) -> str | None:
     if not value:
         return None
     if is_key(value):
-        return value.rsplit(":", 1)[0]
+        return value.rsplit(":", 1)[0] if value.count(":") == 2 else value
     digits = normalize(value)
     return f"n:{digits}" if digits else None
 
 
 def mask(value: str | None) -> str:
-    """What a person may see of a number: all but the last 4 digits masked."""
+    """What a person may see of a number: all but the last 4 digits masked (`ERASED` for the key
+    of a number no open store holds any more)."""
     if not value:
         return "-"
-    tail = value.rsplit(":", 1)[1] if is_key(value) else normalize(value)[-4:]
-    return "*******" + tail
+    if not is_key(value):
+        return "*******" + normalize(value)[-4:]
+    if value.count(":") == 2:  # h:<hash>:<last 4>, written before keys lost their digits
+        return "*******" + value.rsplit(":", 1)[1]
+    return "*******" + tail if (tail := _tail(value)) else ERASED
+
+
+def _tail(key: str) -> str | None:
+    for ref in _TAIL_SOURCES:
+        source = ref()
+        if source is not None and (tail := source(key)):
+            return tail
+    return None
 
 
 # A run of 7 or more digits standing alone (not inside an id like L20261102-001): what a phone

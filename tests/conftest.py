@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,8 @@ def postgres_server():
     if not os.path.exists(os.path.join(pg.PG_BIN, "pg_ctl")):
         pytest.skip(f"no PostgreSQL binaries in {pg.PG_BIN}")
     server = pg.start()
+    # The stores' key file (issue #18 item 3: required on PostgreSQL), one for the session.
+    server.key_file = os.path.join(tempfile.mkdtemp(prefix="ledger-keys-"), "pg.key")
     try:
         yield server
     finally:
@@ -46,6 +49,7 @@ def _new_url(kind: str, request: pytest.FixtureRequest, folder: Path):
         name = f"store{next(_databases)}.db"
         return f"sqlite:///{folder / name}", lambda: None
     server = request.getfixturevalue("postgres_server")
+    request.getfixturevalue("monkeypatch").setenv("LEDGER_SECRET_FILE", server.key_file)
     if _free_databases:  # an emptied database of an earlier test: creating one costs ~0.3 s
         dbname = _free_databases.pop()
         url = server.url(dbname)

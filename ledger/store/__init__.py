@@ -16,7 +16,8 @@ Side tables are written by the recorder subclasses in the SAME transaction as th
                         every late-event path (checkpoints, read models) re-folds from there;
 - `ledger_voids`        (team, seq voided, seq of the void, recorded of the void), R-CO-2;
 - `ledger_ids`          (team, id) -> seq: idempotent imports;
-- `ledger_phones`       clear phone numbers by (team, seq, field) and phone key, R-ID-2;
+- `ledger_phones`       clear phone numbers, sealed with the key file's vault key (`keys`),
+                        by (team, seq, field) and phone key, R-ID-2;
                         the events themselves only ever hold keys (`ledger.phone.make_key`);
                         a `CustomerErased` deletes every clear copy of its number;
 - `ledger_erased`       the keys of erased numbers: one recorded afterwards (a new lead, a
@@ -24,7 +25,8 @@ Side tables are written by the recorder subclasses in the SAME transaction as th
 - `ledger_checkpoints`  opaque rules-engine checkpoints by (team, at, seq); an appended event
                         back-dated before a checkpoint deletes it (R-T-5);
 - `ledger_checkpoint_items`  the values checkpoints keep apart, by (team, digest of the bytes);
-- `ledger_meta`         the per-store phone secret;
+- `ledger_meta`         `key_file`: the fingerprint of the store's key file (`keys`: the phone
+                        key and the vault live outside the database, issue #18 item 3);
 - `ledger_chain`        (team, seq, body, hash): the hash chain of each team's events
                         (`chain`, issue #18), written after the appenders' lock is taken.
 
@@ -35,7 +37,7 @@ Nothing is opened at import time; `eventsourcing.postgres` / psycopg are importe
 `postgresql://` URLs.
 
 The package: `url` (store URLs), `base` (names, units, the append plan, side-table SQL, error
-translation), `guards` (the append-only triggers), `chain` (the hash chain: canonical bytes, links, the check), `sqlite` and
+translation), `guards` (the append-only triggers), `keys` (the key file), `chain` (the hash chain: canonical bytes, links, the check), `sqlite` and
 `postgres` (the recorders), `reads` (what the store and an import
 read alike), `app` (`Store`: opening, appends, checkpoints), `session` (`ImportSession`).
 """

@@ -3,7 +3,6 @@ R-ID-2), the import session, checkpoints and catalogs."""
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -11,7 +10,8 @@ from typing import Any
 from ..codec import encode_event
 from ..errors import InputError, StoreError
 from ..events import CustomerErased, EntryVoided, Event, LeadArrived, Recorded
-from ..phone import is_key, make_key
+from ..phone import add_tail_source, identity, is_key, make_key, normalize, remove_tail_source
+from . import keys as K
 from . import postgres, sqlite
 from .base import (
     _CHUNK,
@@ -41,7 +41,8 @@ class Store(Reads):
 
     def __init__(self, url: StoreURL):
         self.url = url
-        self._secret: bytes | None = None
+        self.keys: K.Keys = None  # type: ignore[assignment]  # set by `_open_keys`
+        self._tails: dict[str, str] | None = None
         self._keys: dict[str, str] = {}
         self._prepared: dict[int, tuple[Event, Event, bytes]] = {}
         self._factory: Any = None
@@ -50,6 +51,7 @@ class Store(Reads):
                 self._open_sqlite()
             else:
                 self._open_postgres()
+            self._open_keys()
         except (StoreError, InputError):
             self.close()
             raise
@@ -119,7 +121,70 @@ class Store(Reads):
             recorder.remember_erasures()
         recorder.upgrade_if_needed()
 
+    def _open_keys(self) -> None:
+        """The store's key file (`keys`): found; made with a new store; or made once from the key
+        an older store kept in `ledger_meta.phone_secret`, which then leaves the database (its
+        clear numbers sealed on the way). `ledger_meta.key_file` keeps the file's fingerprint:
+        a migrated store refuses to open without its file, or with another store's."""
+        meta = dict(self._rows("SELECT name, value FROM ledger_meta WHERE name IN ('phone_secret', 'key_file')"))
+        old = bytes.fromhex(meta["phone_secret"]) if "phone_secret" in meta else None
+        path = K.key_path(self.url.kind, self.url.path)
+        found = K.load(path) if path is not None else K.fresh(old)
+        if found is None and "key_file" in meta:
+            raise StoreError(f"the key file {path} of the store {self.url.display()} is missing: restore it from "
+                             "its backup (docs/OPERATIONS.md, 'The key file'), or set LEDGER_SECRET_FILE to it")
+        if found is None:
+            found = K.create(path, K.fresh(old, path))  # type: ignore[arg-type]
+        if old is not None and found.phone != old or meta.get("key_file", found.fingerprint()) != found.fingerprint():
+            raise StoreError(f"the key file {found.path} belongs to another store (its phone key is not this "
+                             f"store's); set LEDGER_SECRET_FILE to the key file of {self.url.display()}")
+        self.keys = found
+        if path is not None and (old is not None or "key_file" not in meta):
+            self.recorder.move_keys(found, old is not None)
+        add_tail_source(self.tail_of)
+
+    def tail_of(self, key: str) -> str | None:
+        """The last 4 digits of the number of `key` while this store holds it in clear (sealed):
+        one indexed look-up per key, remembered until the next write of phone rows."""
+        if self._tails is None:
+            self._tails = {}
+        wanted = identity(key)
+        if wanted not in self._tails:
+            rows = self._rows("SELECT clear FROM ledger_phones WHERE phone_key = ? LIMIT 1", (wanted,))
+            self._tails[wanted] = normalize(self.keys.open(rows[0][0]))[-4:] if rows else ""
+        return self._tails[wanted] or None
+
+    def vault(self) -> K.Keys:
+        return self.keys
+
+    def rotate_vault(self) -> int:
+        """`ledger key rotate`: a new vault key seals every clear number again, then the old keys
+        leave the key file (the phone key stays: docs/DECISIONS.md). The file is replaced
+        atomically, first with old and new keys, so a crash at any point leaves a usable pair."""
+        if not self.keys.path:
+            raise StoreError(f"the store {self.url.display()} keeps its keys in memory: nothing to rotate")
+        new = self.keys.rotated()
+        K.replace(new.path, new)
+        self.keys = new
+        sql = self.recorder.sql
+        with self._cursor(commit=True) as cur:
+            self.recorder.lock_for_key_move(cur)
+            cur.execute("SELECT team, seq, field, clear FROM ledger_phones")
+            rows = [(new.seal(new.open(clear)), team, seq, name) for team, seq, name, clear in cur.fetchall()]
+            cur.executemany(sql("UPDATE ledger_phones SET clear = ? WHERE team = ? AND seq = ? AND field = ?"), rows)
+        self.keys = K.Keys(new.phone, new.current, {new.current: new.vault[new.current]}, new.path)
+        K.replace(new.path, self.keys)
+        self.recorder.scrub(("ledger_phones",))
+        return len(rows)
+
+    def checkpoint(self) -> bool:
+        """`ledger db checkpoint`: SQLite's write-ahead log emptied into the main file (False: a
+        reader kept it from completing); PostgreSQL: nothing to do."""
+        return self.recorder.checkpoint_wal() if self.url.kind == "sqlite" else True
+
     def close(self) -> None:
+        if self.keys is not None:
+            remove_tail_source(self.tail_of)
         if self._factory is not None:
             try:
                 self._factory.close()
@@ -172,19 +237,8 @@ class Store(Reads):
 
     @property
     def secret(self) -> bytes:
-        """The per-store key of the phone hashes (R-ID-2), created on first use."""
-        if self._secret is None:
-            rows = self._rows("SELECT value FROM ledger_meta WHERE name = 'phone_secret'")
-            if not rows:
-                insert = ("INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('phone_secret', ?)"
-                          if self.url.kind == "sqlite" else
-                          "INSERT INTO ledger_meta (name, value) VALUES ('phone_secret', ?) "
-                          "ON CONFLICT DO NOTHING")
-                with self._cursor(commit=True) as cur:
-                    cur.execute(self.recorder.sql(insert), (secrets.token_hex(32),))
-                rows = self._rows("SELECT value FROM ledger_meta WHERE name = 'phone_secret'")
-            self._secret = bytes.fromhex(rows[0][0])
-        return self._secret
+        """The store's key of the phone hashes (R-ID-2), from its key file (`keys`)."""
+        return self.keys.phone
 
     # -- the record (R-CO-*) -------------------------------------------------------------------
 
@@ -255,6 +309,8 @@ class Store(Reads):
         if not plan.events:
             return recorded
         plan.phone_rows, plan.erase_keys = settle_phones(phones)
+        if plan.phone_rows or plan.erase_keys:
+            self._tails = None
         with translated(self.url.display()):
             self.recorder.append_plan(plan)
         return recorded
@@ -282,7 +338,7 @@ class Store(Reads):
                     for name in ("phone", "referrer_phone"):
                         value = getattr(event, name)
                         if value is not None and not is_key(value):
-                            phones.append((team, seq, name, getattr(stored, name), value))
+                            phones.append((team, seq, name, getattr(stored, name), self.keys.seal(value)))
                 elif isinstance(stored, CustomerErased):
                     phones.append((team, seq, None, stored.phone, None))
                 at_us = to_micros(event.at)
@@ -304,8 +360,8 @@ class Store(Reads):
         """One write transaction for a whole import, holding the appenders' lock from the start:
         what it reads is what it appends after. Leaving the block by an exception rolls
         everything back; `ImportSession.rollback()` asks for that without an error."""
-        _ = self.secret  # created outside the lock: keying phone numbers must not write
         session = None
+        self._tails = None
         try:
             with translated(self.url.display()), self.recorder.cursor(commit=True) as cur:
                 try:

@@ -16,6 +16,7 @@ import orjson
 from ..codec import decode_event as _fast_decode
 from ..errors import ConcurrencyConflict, StoreError
 from ..events import Event, Recorded
+from ..phone import identity
 from .chain import genesis, links
 from .guards import MARK
 
@@ -135,6 +136,33 @@ class LedgerSQL:
         if rows:
             verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
             cur.executemany(f"{verb} INTO {into} VALUES ({', '.join('?' * len(types))})", rows)
+
+    def move_keys(self, keys: Any, had_secret: bool) -> None:
+        """Once per store (issue #18 item 3): the phone key leaves `ledger_meta` (it is in the key
+        file now), the clear numbers of an older store are sealed with the file's vault key and
+        their keys lose the last 4 digits, the erased keys gain that form too, and
+        `ledger_meta.key_file` keeps the file's fingerprint. Run as the owner on PostgreSQL."""
+        sql = self.sql
+        with self.cursor(commit=True) as cur:
+            self.lock_for_key_move(cur)
+            cur.execute("DELETE FROM ledger_meta WHERE name IN ('phone_secret', 'key_file')")
+            cur.execute(sql("INSERT INTO ledger_meta (name, value) VALUES ('key_file', ?)"), (keys.fingerprint(),))
+            cur.execute("SELECT team, seq, field, phone_key, clear FROM ledger_phones WHERE clear NOT LIKE 'v1:%'")
+            rows = cur.fetchall()
+            cur.executemany(sql("UPDATE ledger_phones SET phone_key = ?, clear = ? "
+                                "WHERE team = ? AND seq = ? AND field = ?"),
+                            [(identity(key), keys.seal(clear), team, seq, name) for team, seq, name, key, clear in rows])
+            cur.execute("SELECT phone_key FROM ledger_erased")
+            short = [(identity(key),) for (key,) in cur.fetchall() if key.count(":") == 2]
+            self.insert_rows(cur, "ledger_erased (phone_key)", ("text",), short, or_ignore=True)
+        if had_secret or rows:
+            self.scrub(("ledger_meta", "ledger_phones"))
+
+    def lock_for_key_move(self, cur: Any) -> None:
+        pass
+
+    def scrub(self, tables: tuple[str, ...]) -> None:
+        """Old copies of deleted rows of `tables` out of the database files, as far as it can."""
 
     def remember_erasures(self) -> None:
         """Fill `ledger_erased` from the stored erasures (a store made before the table was)."""

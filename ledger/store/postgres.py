@@ -132,7 +132,26 @@ class LedgerPostgres(LedgerSQL):
                     copy.write_row(row)
 
     def after_erase(self) -> None:
-        pass
+        pass  # the clear numbers are sealed (ledger.store.keys): a dead tuple holds no number
+
+    def lock_for_key_move(self, cur: Any) -> None:
+        self._lock_table(cur)
+        cur.execute("SELECT pg_advisory_xact_lock(7251001)")
+
+    def scrub(self, tables: tuple[str, ...]) -> None:
+        # Best effort: VACUUM FULL rewrites the tables without their dead tuples (the owner's
+        # right; the application role is told nothing). The WAL keeps them until recycled.
+        with self.datastore.get_connection() as conn:
+            autocommit = conn.autocommit
+            conn.autocommit = True
+            try:
+                for table in tables:
+                    try:
+                        conn.execute(f"VACUUM FULL {table}")
+                    except Exception:
+                        pass
+            finally:
+                conn.autocommit = autocommit
 
     def lock_for_import(self, cur: Any) -> None:
         # The appenders' own lock, taken before the import reads anything (readers go on).

@@ -21,6 +21,7 @@ class Reads:
 
     _rows: Any
     _sid: Any
+    vault: Any  # the store's keys (`keys.Keys`): opens the sealed clear numbers
 
     def head(self, team: str) -> int:
         rows = self._rows(f"SELECT MAX(originator_version) FROM {EVENTS_TABLE} WHERE originator_id = ?",
@@ -166,9 +167,10 @@ class Reads:
         """The team's events as interchange JSON (no newline), recording order, with clear phone
         numbers re-joined where they have not been erased (else the stored key)."""
         clear: dict[int, dict[str, str]] = {}
+        keys = self.vault()
         for seq, name, number in self._rows(
                 "SELECT seq, field, clear FROM ledger_phones WHERE team = ?", (team,)):
-            clear.setdefault(seq, {})[name] = number
+            clear.setdefault(seq, {})[name] = keys.open(number)
         rows = self._rows(f"SELECT e.originator_version, e.topic, e.state, i.rec_us FROM {EVENTS_TABLE} e "
                           "JOIN ledger_index i ON i.team = ? AND i.seq = e.originator_version "
                           "WHERE e.originator_id = ? ORDER BY e.originator_version", (team, self._sid(team)))

@@ -40,6 +40,9 @@ class ImportSession(Reads):
     def _sid(self, team: str) -> Any:
         return self.store._sid(team)
 
+    def vault(self) -> Any:
+        return self.store.keys
+
     def put_catalog(self, team: str, seq: int, blob: bytes) -> None:
         self.cur.execute(self.sql("DELETE FROM ledger_catalogs WHERE team = ?"), (team,))
         self.cur.execute(self.sql("INSERT INTO ledger_catalogs (team, seq, blob) VALUES (?, ?, ?)"),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..errors import ErasureIncomplete
 from . import guards
 from .base import CHAIN_COLUMNS, AppendPlan, LedgerSQL
 
@@ -76,10 +77,32 @@ class LedgerSQLite(LedgerSQL):
         if plan.events:
             self.insert_rows(cur, *CHAIN_COLUMNS, self.chain_rows(cur, plan))
 
-    def after_erase(self) -> None:
-        # Old page images in the write-ahead log could still hold an erased number.
+    def lock_for_key_move(self, cur: Any) -> None:
+        cur.execute("DELETE FROM ledger_meta WHERE name = 'upgrade-lock'")  # the write lock first
+        cur.execute("PRAGMA secure_delete = ON")
+
+    def scrub(self, tables: tuple[str, ...]) -> None:
+        self.checkpoint_wal()
+
+    def checkpoint_wal(self, wait_ms: int = 3000) -> bool:
+        """Copy the write-ahead log into the main file and empty it (old page images there
+        could still hold an erased number): False when a reader kept it from completing."""
         with self.datastore.get_connection(commit=True) as conn:
-            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cur = conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+            try:
+                cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy, _, _ = cur.fetchone()
+            finally:
+                cur.execute(f"PRAGMA busy_timeout = {int(float(self.datastore.pool.lock_timeout or 5) * 1000)}")
+        return not busy
+
+    def after_erase(self) -> None:
+        if not self.checkpoint_wal():
+            raise ErasureIncomplete(
+                f"the erasure is recorded, but {self.datastore.pool.db_name}-wal still holds old copies of the "
+                "number: another process is reading the store (a desk, a backup, an sqlite3 shell) and kept "
+                "the checkpoint from completing; close it, then run: ledger db checkpoint")
 
     def lock_for_import(self, cur: Any) -> None:
         # A write statement takes SQLite's write lock now (waiting for other writers), so

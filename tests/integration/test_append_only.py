@@ -106,9 +106,10 @@ def test_a_sqlite_store_made_before_the_guards_gets_them_when_opened(tmp_path):
 
 
 @pytest.fixture
-def roles_db(postgres_server):
+def roles_db(postgres_server, monkeypatch):
     """A fresh database given to an owner and an application role by `ledger db roles --apply`
     (run as the server's superuser): {"admin": url, "app": url, "owner", "app_role"}."""
+    monkeypatch.setenv("LEDGER_SECRET_FILE", postgres_server.key_file)
     n = f"{os.getpid()}_{next(_names)}"
     dbname, owner, app = f"ledger_roles_{n}", f"ledger_owner_{n}", f"ledger_app_{n}"
     admin = postgres_server.create_database(dbname)
@@ -268,7 +269,8 @@ def test_db_roles_prints_the_sql_without_a_database_and_refuses_bad_roles():
     assert not os.path.exists("nowhere.db")
 
 
-def test_db_roles_apply_names_a_missing_role_and_changes_nothing(postgres_server):
+def test_db_roles_apply_names_a_missing_role_and_changes_nothing(postgres_server, monkeypatch):
+    monkeypatch.setenv("LEDGER_SECRET_FILE", postgres_server.key_file)
     dbname = f"ledger_roles_missing_{os.getpid()}"
     url = postgres_server.create_database(dbname)
     try:
