@@ -29,6 +29,7 @@ from projections import catalog as C
 from projections.catalog import Catalog
 
 from . import voiding
+from .exporting import Seal
 
 MAX_ATTEMPTS = 5
 # `LEDGER_IMPORT_PAUSE_AT=imported` stops an import after its commit, before its read models are
@@ -81,10 +82,17 @@ def _parse_line(text: str) -> Event:
 
 
 def _parsed(lines: Iterable[str]) -> Iterator[tuple[int, Event | None, list[tuple[int, str, str]]]]:
+    seal = Seal()  # an export's seal line checks the event lines above it (commands.exporting)
     for number, line in enumerate(lines, start=1):
         text = line.strip()
-        if not text or text.startswith("#"):
+        if not text:
             continue
+        if text.startswith("#"):
+            problem = seal.check(text)
+            if problem is not None:
+                yield number, None, [(number, "(seal)", problem)]
+            continue
+        seal.add(text.encode("utf-8"))
         try:
             yield number, _parse_line(text), []
         except EventProblems as error:

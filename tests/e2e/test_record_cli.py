@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from exports import event_lines
 
 import cli
 from cli import main
@@ -51,7 +52,7 @@ def head(db: str) -> int:
 
 
 def exported(db: str) -> list[dict]:
-    return [json.loads(line) for line in invoke(db, "export", "--team", TEAM).stdout.splitlines()]
+    return [json.loads(line) for line in event_lines(invoke(db, "export", "--team", TEAM).stdout)]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import json
 import httpx
 import pytest
 from desk_server import ledger, serving
+from exports import event_lines
 
 TEAM, LEAD = "renda", "L1116-X2"  # ruled for c2 (李娜) on 2026-11-17
 AT = "2026-11-20T10:00:00+08:00"
@@ -29,7 +30,7 @@ def post(desk, user: str, **event) -> httpx.Response:
 
 
 def stored(desk) -> int:
-    return len(ledger(desk["db"], "export", "--team", TEAM).stdout.splitlines())
+    return len(event_lines(ledger(desk["db"], "export", "--team", TEAM).stdout))
 
 
 FOLLOW = {"type": "FollowUpLogged", "lead": LEAD, "direction": "outbound"}
@@ -59,7 +60,7 @@ def test_allowed_posts_are_stored_by_the_token_user(desk):
     assert post(desk, "zhangwei", **CLAIM, consultant="c3").status_code == 201
     assert post(desk, "front", **FOLLOW, consultant="c2", at="2026-11-20T11:00:00+08:00").status_code == 201
     assert post(desk, "boss", type="ContractSigned", contract="K-API", lead=LEAD, amount="1000.00").status_code == 201
-    events = [json.loads(line) for line in ledger(desk["db"], "export", "--team", TEAM).stdout.splitlines()[before:]]
+    events = [json.loads(line) for line in event_lines(ledger(desk["db"], "export", "--team", TEAM).stdout)[before:]]
     assert [(e["type"], e["by"]) for e in events] == [("FollowUpLogged", "lina"), ("ClaimMade", "zhangwei"),
                                                       ("FollowUpLogged", "front"), ("ContractSigned", "boss")]
 

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import pytest
 from desk_server import ROOT
+from exports import event_lines
 from test_web_desk import BEFORE_RULING, CONSULTANT, LEAD, PASSWORD, SUPERVISOR, TEAM, desk, ledger  # noqa: F401
 
 CHROMIUM = shutil.which("chromium")
@@ -93,7 +94,7 @@ def _owner_line(tab) -> str:
 
 
 def _exported(desk: dict) -> list[dict]:  # noqa: F811
-    return [json.loads(line) for line in ledger(desk["db"], "export", "--team", TEAM).stdout.splitlines()]
+    return [json.loads(line) for line in event_lines(ledger(desk["db"], "export", "--team", TEAM).stdout)]
 
 
 def test_a_supervisor_reads_the_dispute_before_its_ruling_rules_for_li_na_and_sees_the_owner_change(desk, tabs):  # noqa: F811

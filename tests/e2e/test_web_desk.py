@@ -11,6 +11,7 @@ import httpx
 import pytest
 from desk_server import LEDGER, PASSWORD, ROOT, ledger, login, serving
 from desk_server import csrf as _csrf
+from exports import event_lines
 
 TEAM, LEAD = "renda", "L1116-X2"
 BEFORE_RULING = "2026-11-16T20:30:00+08:00"
@@ -104,7 +105,7 @@ def test_a_supervisor_records_a_ruling_by_the_same_path_as_the_cli_with_by_the_u
     done = supervisor.post(f"/{TEAM}/disputes/{LEAD}/ruling",
                            data={"csrf": _csrf(page.text), "owner": "c4", "reason": "网页裁定:复核后归刘洋"})
     assert done.status_code == 303, done.text
-    last = [json.loads(line) for line in ledger(desk["db"], "export", "--team", TEAM).stdout.splitlines()][-1]
+    last = [json.loads(line) for line in event_lines(ledger(desk["db"], "export", "--team", TEAM).stdout)][-1]
     assert (last["type"], last["owner"], last["by"], last["reason"]) == ("RulingMade", "c4", SUPERVISOR,
                                                                          "网页裁定:复核后归刘洋")
     assert json.loads(ledger(desk["db"], "owner", LEAD, "--team", TEAM, "--json").stdout)["owner"] == "c4"
@@ -155,7 +156,7 @@ def test_api_errors_are_json_with_401_403_404_422(desk):
 
 def test_a_bad_event_line_gets_the_import_message_with_422_and_nothing_is_stored(desk, tmp_path):
     base, auth = desk["base"], {"Authorization": f"Bearer {desk['front_token']}"}
-    head = len(ledger(desk["db"], "export", "--team", TEAM).stdout.splitlines())
+    head = len(event_lines(ledger(desk["db"], "export", "--team", TEAM).stdout))
     line = json.dumps({"type": "FollowUpLogged", "team": TEAM, "at": "2026-11-20T10:00:00+08:00", "lead": "NOPE",
                        "consultant": "c2", "direction": "outbound"}, ensure_ascii=False)
     response = httpx.post(f"{base}/api/{TEAM}/events", content=line.encode(), headers=auth)
@@ -172,8 +173,8 @@ def test_a_bad_event_line_gets_the_import_message_with_422_and_nothing_is_stored
     good = json.dumps({"type": "FollowUpLogged", "team": TEAM, "at": "2026-11-20T10:00:00+08:00", "lead": LEAD,
                        "consultant": "c2", "direction": "outbound"})
     assert httpx.post(f"{base}/api/{TEAM}/events", content=good.encode(), headers=viewer).status_code == 403
-    assert len(ledger(desk["db"], "export", "--team", TEAM).stdout.splitlines()) == head
+    assert len(event_lines(ledger(desk["db"], "export", "--team", TEAM).stdout)) == head
     stored = httpx.post(f"{base}/api/{TEAM}/events", content=good.encode(), headers=auth)
     assert stored.status_code == 201 and stored.json()["appended"] == 1
-    last = json.loads(ledger(desk["db"], "export", "--team", TEAM).stdout.splitlines()[-1])
+    last = json.loads(event_lines(ledger(desk["db"], "export", "--team", TEAM).stdout)[-1])
     assert last["by"] == "front1" and last["lead"] == LEAD

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from desk_server import LEDGER, ROOT, ledger, login, serving
 from desk_server import csrf as _csrf
+from exports import event_lines
 
 from web.app import Desk
 
@@ -29,7 +30,7 @@ def desk(tmp_path_factory):
 
 
 def _events(desk) -> list[dict]:
-    return [json.loads(line) for line in ledger(desk["db"], "export", "--team", TEAM).stdout.splitlines()]
+    return [json.loads(line) for line in event_lines(ledger(desk["db"], "export", "--team", TEAM).stdout)]
 
 
 def _post(client: httpx.Client, page: str, action: str, data: dict) -> httpx.Response:

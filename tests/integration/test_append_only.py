@@ -17,6 +17,7 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
+from exports import event_lines
 from test_store import _append_with_retries  # the store tests' spawned appender
 
 from cli import main
@@ -54,7 +55,7 @@ def record_everything(url: str, folder) -> str:
     arrived = json.loads(ok(url, "arrive", "walk_in", "--phone", PHONE, "--team", team, "--at", WHEN, "--json"))
     assert arrived["lead"]
     ok(url, "arrive", "hotline", "--phone", "13911113333", "--team", team, "--at", WHEN)
-    head = len(ok(url, "export", "--team", team).splitlines())
+    head = len(event_lines(ok(url, "export", "--team", team)))
     ok(url, "void", f"#{head}", "--reason", "录重了", "--team", team, "--at", WHEN)
     ok(url, "erase-phone", PHONE, "--team", team, "--at", WHEN)
     for command in ("rebuild", "verify"):
@@ -172,7 +173,7 @@ def test_the_desk_serves_and_records_as_the_app_role(roles_db, tmp_path):
         board = httpx.get(f"{desk['base']}/api/renda/owner/L1116-X2", timeout=30,
                           headers={"Authorization": f"Bearer {desk['tokens']['boss']}"})
         assert board.status_code == 200, board.text
-    exported = ok(roles_db["app"], "export", "--team", "renda").splitlines()
+    exported = event_lines(ok(roles_db["app"], "export", "--team", "renda"))
     assert json.loads(exported[-1])["type"] == "FollowUpLogged"
 
 

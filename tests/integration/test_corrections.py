@@ -12,6 +12,7 @@ import random
 
 import pytest
 from click.testing import CliRunner
+from exports import event_lines
 
 from cli import main
 from commands.importing import import_file
@@ -64,13 +65,13 @@ def head(url: str) -> int:
 def test_R_CO_1_every_event_carries_its_recording_time_and_an_export_keeps_it_across_stores(store_url, new_store_url):
     before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     imported(store_url, roster())
-    lines = run(store_url, "export", "--team", TEAM).stdout.splitlines()
+    lines = event_lines(run(store_url, "export", "--team", TEAM).stdout)
     stamps = [dt.datetime.fromisoformat(json.loads(line)["recorded"]) for line in lines]
     assert stamps == sorted(stamps) and all(before <= s <= dt.datetime.now(dt.timezone.utc) for s in stamps)
     assert all(s.utcoffset() == dt.timedelta(hours=8) for s in stamps)  # the team's zone, to the second
     other = new_store_url()
     imported(other, [json.loads(line) for line in lines])
-    assert run(other, "export", "--team", TEAM).stdout.splitlines() == lines
+    assert event_lines(run(other, "export", "--team", TEAM).stdout) == lines
     assert answer(other, "event", "#2")["recorded"] == lines[1].split('"recorded":"')[1][:-2]
 
 
@@ -105,7 +106,7 @@ def test_R_CO_1_a_store_without_recording_times_upgrades_in_place_and_keeps_ever
                           "DROP TABLE ledger_voids", "ALTER TABLE ledger_index DROP COLUMN rec_us"):
             cur.execute(statement)
     assert [answer(url, *q, "--team", team) for q in questions] == before
-    exported = [json.loads(x) for x in run(url, "export", "--team", team).stdout.splitlines()]
+    exported = [json.loads(x) for x in event_lines(run(url, "export", "--team", team).stdout)]
     stamps = [dt.datetime.fromisoformat(x["recorded"]) for x in exported]
     assert stamps == sorted(stamps)  # R-CO-1: in recording order
     # the latest `at` recorded so far: never before the event itself

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import acceptance_folder
+from exports import event_lines
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,7 +58,7 @@ def test_a_file_imports_in_file_order_and_exports_the_same_events(store):
                            phone="13800000001", by="前台")]
     summary = import_file(store, jsonl(*events), "f.jsonl")
     assert summary.appended == {"xq": 5} and summary.skipped == 0
-    lines = exported(store, "xq").decode().splitlines()
+    lines = event_lines(exported(store, "xq").decode())
     back = [json.loads(line) for line in lines]
     assert all(dt.datetime.fromisoformat(line.pop("recorded")).tzinfo for line in back)  # R-CO-1
     assert back == [parse_event(x).to_json_dict() for x in events]
@@ -278,7 +279,7 @@ def test_import_then_export_then_import_again_gives_the_same_events_and_identica
     assert exported(other, team) == first  # `recorded` kept (R-CO-1)
     # The same events, up to erased numbers, which the export gives as their keys.
     originals = [store.protect(parse_event(json.loads(x, parse_float=Decimal))) for x in text.splitlines()]
-    again = [store.protect(parse_event(json.loads(x))) for x in first.decode().splitlines()]
+    again = [store.protect(parse_event(json.loads(x))) for x in event_lines(first.decode())]
     assert again == originals
     if all("id" in x for x in events):
         assert import_file(other, first.decode(), "export", allow_future=True).total == 0
@@ -318,8 +319,9 @@ def test_the_cli_imports_a_file_and_from_standard_input_and_exports(store_url, t
     result = runner.invoke(main, ["import", "-", "--json"], input=more.encode(), env={"LEDGER_DB": store_url})
     assert result.exit_code == 0 and json.loads(result.stdout)["appended"] == {"xq": 1}
     result = runner.invoke(main, ["export", "--team", "xq", "--db", store_url])
-    assert result.exit_code == 0
-    assert re.sub(r',"recorded":"[^"]+"', "", result.stdout) == jsonl(*[parse_event(x).to_json_dict() for x in roster()]).replace(", ", ",").replace(": ", ":") + \
+    assert result.exit_code == 0 and result.stdout.splitlines()[-1].startswith("# ledger-export sha256=")
+    body = "".join(line + "\n" for line in event_lines(result.stdout))
+    assert re.sub(r',"recorded":"[^"]+"', "", body) == jsonl(*[parse_event(x).to_json_dict() for x in roster()]).replace(", ", ",").replace(": ", ":") + \
         '{"type":"LeadArrived","team":"xq","at":"2026-11-01T09:00:00+08:00","lead":"L1","channel":"walk_in","phone":"13800000001"}\n'
 
 
@@ -408,3 +410,32 @@ def test_a_file_is_imported_a_line_at_a_time_and_bad_utf8_anywhere_stores_nothin
     assert CliRunner().invoke(main, ["import", str(path), "--db", db]).exit_code == 0
     with open_store(db) as store:
         assert store.head("t") == len(good)
+
+
+# -- the export's seal (issue #18) ---------------------------------------------------------------
+
+
+def test_an_export_is_sealed_and_an_edited_or_shortened_export_imports_nothing(store, new_store_url):
+    events = roster() + [e("LeadArrived", "2026-11-02T10:00:00+08:00", lead="L1", channel="walk_in",
+                           phone="13800000001")]
+    import_file(store, jsonl(*events), "f.jsonl")
+    text = exported(store, "xq").decode()
+    seal = text.splitlines()[-1]
+    assert seal.startswith("# ledger-export sha256=") and seal.endswith(f" events={len(events)}")
+    from ledger.store import open_store
+
+    other = open_store(new_store_url())
+    try:
+        edited = text.replace("13800000001", "13800000002")
+        with pytest.raises(LineError) as caught:
+            import_file(other, edited, "edited.jsonl", allow_future=True)
+        assert "(seal)" in str(caught.value) and "changed after `ledger export`" in str(caught.value)
+        shortened = "".join(line + "\n" for line in text.splitlines()[1:])
+        with pytest.raises(LineError) as caught:
+            import_file(other, shortened, "short.jsonl", allow_future=True)
+        assert f"counts {len(events)} event lines above it, the file has {len(events) - 1}" in str(caught.value)
+        assert other.teams() == []  # nothing stored
+        assert import_file(other, text, "export.jsonl", allow_future=True).total == len(events)
+        assert exported(other, "xq") == text.encode()  # sealed the same way again
+    finally:
+        other.close()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from exports import event_lines
 
 from cli import main
 
@@ -85,7 +86,7 @@ def test_four_processes_recording_arrivals_at_once_never_share_a_turn_or_lose_a_
     assert len(printed) == total
     assert len({p["lead"] for p in printed}) == total  # no arrival lost or merged
 
-    exported = run(store_url, "export", "--team", team).splitlines()
+    exported = event_lines(run(store_url, "export", "--team", team))
     arrivals = [json.loads(line) for line in exported if '"LeadArrived"' in line]
     assert len(arrivals) == total
     assert {a["lead"] for a in arrivals} == {p["lead"] for p in printed}

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from exports import event_lines
 from test_input_fuzz import tables_digest
 
 from cli import main
@@ -168,7 +169,7 @@ def test_an_amount_written_as_a_json_number_is_read_from_its_digits(team, tmp_pa
     path = tmp_path / "ok.jsonl"
     path.write_text('{"type":"PaymentReceived","team":"renda","at":"%s","contract":"K1","amount":100.5}\n' % LATER)
     run(team, "import", str(path), code=0)
-    exported = run(team, "export", "--team", TEAM, code=0).stdout.splitlines()
+    exported = event_lines(run(team, "export", "--team", TEAM, code=0).stdout)
     assert json.loads(exported[-1])["amount"] == "100.50"
 
 
