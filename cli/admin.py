@@ -135,12 +135,13 @@ def export_command(opts: StoreOptions) -> None:
 
 # -- the demo (README's first command) -------------------------------------------------------------
 
-DEMO_FIXTURE = "fixtures/demo-campus-month.jsonl"
+DEMO_FIXTURE = "data/demo-campus-month.jsonl"  # package data of `cli` (fixtures/ links to it; make_demo.py writes it)
 
 
 @main.command("demo")
 @click.option("--fixture", type=click.Path(exists=True, dir_okay=False), default=None,
-              help=f"Event file to import (default: {DEMO_FIXTURE} of this checkout).")
+              help="Event file to import (default: the sample month installed with the ledger, "
+                   "fixtures/demo-campus-month.jsonl of a checkout).")
 @click.option("--at", "at_text", default="2026-11-16T20:30:00+08:00", show_default=True, metavar="TIME",
               help="The moment the board and the dispute are shown at.")
 @db_option
@@ -155,12 +156,13 @@ def demo_command(fixture: str | None, at_text: str, db: str | None) -> None:
       ledger demo
       ledger demo --at 2026-11-17T12:00:00+08:00
     """
+    from importlib.resources import files
     from pathlib import Path
 
     from commands.importing import import_file
 
-    path = Path(fixture) if fixture else Path(__file__).resolve().parent.parent / DEMO_FIXTURE
-    if not path.exists():
+    path = Path(fixture) if fixture else files("cli").joinpath(DEMO_FIXTURE)
+    if not path.is_file():
         raise InputError(f"demo fixture {path} not found; pass --fixture FILE")
     text = path.read_text(encoding="utf-8")
     dispute = next((line.split("lead", 1)[1].strip() for line in text.splitlines()
