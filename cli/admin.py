@@ -33,8 +33,8 @@ def import_command(file: str, db: str | None, as_json: bool, allow_future: bool,
 
     \b
     Example:
-      ledger import events.jsonl
-      cat events.jsonl | ledger --db sqlite:///team.db import -
+      ledger export --team renda > renda.jsonl && ledger import renda.jsonl
+      cat renda.jsonl | ledger --db sqlite:///team.db import -
     """
     from commands.importing import FileLines, import_file
 
@@ -122,7 +122,7 @@ def export_command(opts: StoreOptions) -> None:
 
     \b
     Example:
-      ledger export --team campus1 > campus1.jsonl
+      ledger export --team renda > renda.jsonl
     """
     from commands.exporting import export_lines
 

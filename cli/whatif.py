@@ -58,8 +58,8 @@ def whatif_command(date_from: str, date_to: str, preset: str | None, overrides: 
 
     \b
     Example:
-      ledger whatif --team renda --from 2026-11-01 --to 2026-11-30 --override day_end=17:00
-      ledger whatif --team renda --from 2026-11-01 --to 2026-11-30 --preset realty --lead D3
+      ledger whatif --team renda --from 2026-11-05 --to 2026-11-30 --override day_end=17:00
+      ledger whatif --team renda --from 2026-11-05 --to 2026-11-30 --preset realty --lead L000061
     """
     from commands import whatif
 
@@ -140,8 +140,8 @@ def fairness_command(date_from: str, date_to: str, preset: str | None, overrides
 
     \b
     Example:
-      ledger fairness --team renda --from 2026-11-01 --to 2026-11-30
-      ledger fairness --team renda --from 2026-11-01 --to 2026-11-30 --override bonus_channels=[]
+      ledger fairness --team renda --from 2026-11-05 --to 2026-11-30
+      ledger fairness --team renda --from 2026-11-05 --to 2026-11-30 --override bonus_channels=[]
     """
     from commands import whatif
     from commands.answers import parse_date
