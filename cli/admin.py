@@ -1,6 +1,7 @@
 """Import, export, the demo, and the nightly rebuild/verify."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 from typing import Any, Callable
@@ -9,7 +10,7 @@ import click
 
 from ledger.errors import InputError
 
-from .app import CONTEXT, StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options, tr
+from .app import CONTEXT, N_, StoreOptions, _console, _emit_json, _table, db_option, main, parse_time, store_options, tr
 from .queries import explain_command, next_command, owner_command
 
 # -- commands ------------------------------------------------------------------------------------
@@ -21,7 +22,9 @@ from .queries import explain_command, next_command, owner_command
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on standard output.")
 @click.option("--allow-future", is_flag=True,
               help="Accept events more than 5 minutes after their recording time (simulations, tests; R-CO-5).")
-def import_command(file: str, db: str | None, as_json: bool, allow_future: bool) -> None:
+@click.option("--progress/--no-progress", default=None,
+              help="A progress bar on standard error (default: when standard error is a terminal and not --json).")
+def import_command(file: str, db: str | None, as_json: bool, allow_future: bool, progress: bool | None) -> None:
     """Import events from a JSON Lines FILE (or - for standard input), all or nothing.
 
     Blank lines and lines starting with # are ignored. Any bad line rejects the whole file
@@ -30,8 +33,8 @@ def import_command(file: str, db: str | None, as_json: bool, allow_future: bool)
 
     \b
     Example:
-      ledger import events.jsonl
-      cat events.jsonl | ledger --db sqlite:///team.db import -
+      ledger export --team renda > renda.jsonl && ledger import renda.jsonl
+      cat renda.jsonl | ledger --db sqlite:///team.db import -
     """
     from commands.importing import FileLines, import_file
 
@@ -49,17 +52,64 @@ def import_command(file: str, db: str | None, as_json: bool, allow_future: bool)
             raise InputError(f"cannot read {file}: {error.strerror}") from None
         source, name = FileLines(file), file
 
-    with StoreOptions(db, None, as_json, None).open_store() as store:
-        summary = import_file(store, source, name, now=dt.datetime.now(dt.timezone.utc),
+    show = progress if progress is not None else (not as_json and sys.stderr.isatty())
+    with StoreOptions(db, None, as_json, None).open_store() as store, _import_bar(show, source) as lines:
+        summary = import_file(store, lines, name, now=dt.datetime.now(dt.timezone.utc),
                               allow_future=allow_future)
     if as_json:
         import json
 
         click.echo(json.dumps(summary.to_json_dict(), ensure_ascii=False))
     else:
-        teams = ", ".join(f"{team} +{count}" for team, count in summary.appended.items()) or "nothing new"
-        skipped = f", {summary.skipped} already stored" if summary.skipped else ""
-        click.echo(f"{name}: imported {summary.total} event(s) ({teams}){skipped}", err=True)
+        teams = ", ".join(f"{team} +{count}" for team, count in summary.appended.items()) or tr("nothing new")
+        skipped = tr(", {skipped} already stored", skipped=summary.skipped) if summary.skipped else ""
+        click.echo(tr("{file}: imported {total} event(s) ({teams}){skipped}", file=name, total=summary.total,
+                      teams=teams, skipped=skipped), err=True)
+
+
+class _CountedLines:
+    """The lines of an import (a `FileLines` or a text), re-iterable like them, each read
+    advancing `advance` by its size in bytes (the bar of `ledger import`)."""
+
+    def __init__(self, source: Any, advance: Callable[[int], None], done: Callable[[], None]):
+        self.source, self.advance, self.done = source, advance, done
+
+    def __iter__(self):
+        from commands.importing import iter_lines
+
+        lines = iter_lines(self.source) if isinstance(self.source, str) else self.source
+        for line in lines:
+            self.advance(len(line.encode("utf-8")) + 1)
+            yield line
+        self.done()
+
+
+def _import_size(source: Any) -> int | None:
+    import os
+
+    if isinstance(source, str):
+        return len(source.encode("utf-8"))
+    try:
+        return os.path.getsize(source.path)
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def _import_bar(show: bool, source: Any):
+    """`source` as is, or counted into a rich progress bar on standard error: bytes read and
+    checked, then "saving" while the import commits and builds the read models."""
+    if not show:
+        yield source
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True, force_terminal=True), transient=True) as bar:
+        task = bar.add_task(tr("Importing"), total=_import_size(source))
+        yield _CountedLines(source, lambda n: bar.advance(task, n),
+                            lambda: bar.update(task, description=tr("Saving and building the read models")))
 
 
 @main.command("export")
@@ -72,7 +122,7 @@ def export_command(opts: StoreOptions) -> None:
 
     \b
     Example:
-      ledger export --team campus1 > campus1.jsonl
+      ledger export --team renda > renda.jsonl
     """
     from commands.exporting import export_lines
 
@@ -85,12 +135,13 @@ def export_command(opts: StoreOptions) -> None:
 
 # -- the demo (README's first command) -------------------------------------------------------------
 
-DEMO_FIXTURE = "fixtures/demo-campus-month.jsonl"
+DEMO_FIXTURE = "data/demo-campus-month.jsonl"  # package data of `cli` (fixtures/ links to it; make_demo.py writes it)
 
 
 @main.command("demo")
 @click.option("--fixture", type=click.Path(exists=True, dir_okay=False), default=None,
-              help=f"Event file to import (default: {DEMO_FIXTURE} of this checkout).")
+              help="Event file to import (default: the sample month installed with the ledger, "
+                   "fixtures/demo-campus-month.jsonl of a checkout).")
 @click.option("--at", "at_text", default="2026-11-16T20:30:00+08:00", show_default=True, metavar="TIME",
               help="The moment the board and the dispute are shown at.")
 @db_option
@@ -105,12 +156,13 @@ def demo_command(fixture: str | None, at_text: str, db: str | None) -> None:
       ledger demo
       ledger demo --at 2026-11-17T12:00:00+08:00
     """
+    from importlib.resources import files
     from pathlib import Path
 
     from commands.importing import import_file
 
-    path = Path(fixture) if fixture else Path(__file__).resolve().parent.parent / DEMO_FIXTURE
-    if not path.exists():
+    path = Path(fixture) if fixture else files("cli").joinpath(DEMO_FIXTURE)
+    if not path.is_file():
         raise InputError(f"demo fixture {path} not found; pass --fixture FILE")
     text = path.read_text(encoding="utf-8")
     dispute = next((line.split("lead", 1)[1].strip() for line in text.splitlines()
@@ -164,7 +216,7 @@ def _run_models(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | 
     from ledger.errors import UnknownTeam
 
     shard_spec = parse_shard(shard)
-    opts = StoreOptions(db, None, as_json, None)
+    opts = StoreOptions(db, None, as_json, None, create=False)
     with opts.open_store() as store:
         known = store.teams()
     unknown = [t for t in teams if t not in known]
@@ -174,36 +226,45 @@ def _run_models(db: str | None, teams: tuple[str, ...], jobs: int, shard: str | 
     from ledger.store import DEFAULT_URL
 
     url = db or DEFAULT_URL  # each worker process opens its own store
-    verb = "Rebuilding" if swap else "Verifying"
+    verb = tr("Rebuilding {teams} team(s)", teams=len(chosen)) if swap else tr("Verifying {teams} team(s)",
+                                                                                  teams=len(chosen))
     if as_json or not sys.stderr.isatty():
         return run(url, chosen, swap=swap, jobs=jobs)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     speed = TextColumn("{task.fields[rate]}")
-    with Progress(TextColumn(f"{verb} {len(chosen)} team(s)"), BarColumn(), MofNCompleteColumn(), speed,
+    with Progress(TextColumn(verb.replace("[", r"\[")), BarColumn(), MofNCompleteColumn(), speed,
                   TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(verb, total=None, rate="")
 
         def advance(n: int) -> None:
             bar.advance(task, n)
             rate = bar.tasks[0].speed
-            bar.update(task, rate=f"{rate:,.0f} events/s" if rate else "")
+            bar.update(task, rate=tr("{rate} events/s", rate=format(rate, ",.0f")) if rate else "")
 
         return run(url, chosen, swap=swap, jobs=jobs, on_start=lambda total: bar.update(task, total=total),
                    on_progress=advance)
 
 
-def _report_models(summary: Any, as_json: bool, verb: str) -> None:
+def _report_models(summary: Any, as_json: bool, verb: str, stamp: tuple[str, str]) -> None:
+    """The summary of a verify or rebuild; its JSON gains `stamp` (`checked_at`/`rebuilt_at`:
+    when the run started, ISO with the machine's offset) and `heads` (each team's last #N seen)."""
     if as_json:
-        return _emit_json(summary.to_json_dict())
+        data = summary.to_json_dict()
+        data[stamp[0]] = stamp[1]
+        data["heads"] = {r["team"]: r.get("position") for r in data["per_team"]}
+        return _emit_json(data)
     _report_chains(summary.chains)
     data = summary.to_json_dict()
-    rate = f"{data['events_per_second']:,.0f} events/s" if data["events_per_second"] else "-"
-    click.echo(f"{verb} {len(summary.teams)} team(s), {summary.events} events in {data['seconds']} s ({rate}); "
-               f"{len(summary.drift)} drift item(s)")
+    rate = tr("{rate} events/s", rate=format(data["events_per_second"], ",.0f")) if data["events_per_second"] else "-"
+    click.echo(tr("{verb} {teams} team(s), {events} events in {seconds} s ({rate}); {drift} drift item(s)",
+                  verb=verb, teams=len(summary.teams), events=summary.events, seconds=data["seconds"], rate=rate,
+                  drift=len(summary.drift)))
     if summary.drift:
-        table = _table("Drift (live model vs rebuilt from the log)", ["team", "model", "key", "at", "live", "rebuilt", "rule"])
+        table = _table(tr("Drift (live model vs rebuilt from the log)"),
+                       [tr(h) for h in (N_("team"), N_("model"), N_("key"), N_("at"), N_("live"), N_("rebuilt"),
+                                        N_("rule"))])
         for d in summary.drift:
             show = lambda v: "-" if v is None else (v if isinstance(v, str) else __import__("json").dumps(v, ensure_ascii=False))  # noqa: E731
             table.add_row(d["team"], d["model"], show(d["key"]), d["at"] or "-", show(d["live"]), show(d["rebuilt"]),
@@ -211,13 +272,19 @@ def _report_models(summary: Any, as_json: bool, verb: str) -> None:
         _console().print(table)
 
 
+def _started() -> str:
+    """Now, to the second, in the machine's zone with its offset (the clock is read at the edge)."""
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
 def _report_chains(chains: list[dict]) -> None:
     """Each team's head hash (to keep elsewhere) or the problems of its broken chain."""
     for chain in chains:
         if chain["intact"]:
-            click.echo(f"Chain of {chain['team']}: intact, head #{chain['head']} sha256 {chain['hash'] or '-'}")
+            click.echo(tr("Chain of {team}: intact, head #{head} sha256 {hash}", team=chain["team"],
+                          head=chain["head"], hash=chain["hash"] or "-"))
             continue
-        click.echo(f"Chain of {chain['team']}: BROKEN, {chain['problem_count']} problem(s)")
+        click.echo(tr("Chain of {team}: BROKEN, {count} problem(s)", team=chain["team"], count=chain["problem_count"]))
         for problem in chain["problems"]:
             click.echo(f"  {problem['problem']}: {problem['detail']}")
 
@@ -253,8 +320,9 @@ def rebuild_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: st
       ledger rebuild --jobs 2 --json
       ledger rebuild --shard 0/3 --jobs 4 --json     # machine 1 of 3 sharing one PostgreSQL
     """
+    stamp = ("rebuilt_at", _started())
     summary = _run_models(db, teams, jobs, shard, as_json, swap=True)
-    _report_models(summary, as_json, "Rebuilt")
+    _report_models(summary, as_json, tr("Rebuilt"), stamp)
     _refuse_broken(summary, swap=True)
 
 
@@ -272,8 +340,9 @@ def verify_command(db: str | None, teams: tuple[str, ...], jobs: int, shard: str
     Example:
       ledger verify --team renda --json
     """
+    stamp = ("checked_at", _started())
     summary = _run_models(db, teams, jobs, shard, as_json, swap=False)
-    _report_models(summary, as_json, "Verified")
+    _report_models(summary, as_json, tr("Verified"), stamp)
     _refuse_broken(summary, swap=False)
     if summary.drift:
         click.get_current_context().exit(1)

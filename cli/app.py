@@ -266,9 +266,16 @@ def main() -> None:
     them to answer who owns a lead, whose turn is next, sanctions and commission.
 
     \b
-    Example:
-      ledger import events.jsonl
-      ledger export --team campus1 > campus1.jsonl
+    Example (on the demo store: `ledger demo` first):
+      ledger board --team renda
+      ledger explain L1116-X2 --team renda
+      ledger export --team renda > renda.jsonl
+
+    \b
+    Shell completion (commands, options, channels, consultant and lead ids from --db/LEDGER_DB):
+      bash: echo 'eval "$(_LEDGER_COMPLETE=bash_source ledger)"' >> ~/.bashrc
+      zsh:  echo 'eval "$(_LEDGER_COMPLETE=zsh_source ledger)"' >> ~/.zshrc
+      fish: _LEDGER_COMPLETE=fish_source ledger > ~/.config/fish/completions/ledger.fish
     """
 
 
@@ -344,17 +351,21 @@ class StoreOptions:
     json: bool
     at: Any  # a datetime once `resolve_team` read the typed time (commands.moments.TimeText)
     as_recorded: Any = None  # R-CO-4: ignore what was recorded after it; read like `at`
+    create: bool = True  # may this command create a store that does not exist? (store_options: no)
     _store: Any = None
 
-    def open_store(self):  # -> a context giving the ledger.store.Store
+    def open_store(self, create: bool | None = None):  # -> a context giving the ledger.store.Store
         """The command's store, opened on first use and closed when the command ends (not when
         a `with` block ends): a state restored from a checkpoint reads the values the checkpoint
-        kept apart from it on first use (`commands.history.load`)."""
+        kept apart from it on first use (`commands.history.load`). A store that does not exist
+        is created only when `create` (default: the field) says so; `StoreMissing` (exit 2) otherwise."""
         from contextlib import nullcontext
 
         from ledger.store import open_store
 
         if self._store is None:
+            if not (self.create if create is None else create):
+                refuse_missing_store(self.db)
             self._store = open_store(self.db)
             click.get_current_context().call_on_close(self._store.close)
         return nullcontext(self._store)
@@ -381,6 +392,40 @@ class StoreOptions:
         return team
 
 
+def missing_store(db: str | None) -> str | None:
+    """Why the store `db` (else LEDGER_DB, else the default) does not exist yet, or None: an
+    SQLite file that is not there, a PostgreSQL database without the ledger's tables. Nothing is
+    created or changed (a PostgreSQL server that cannot be reached is left to `open_store`)."""
+    import os
+
+    from ledger.store import parse_url
+
+    url = parse_url(db)
+    if url.kind == "sqlite":
+        if url.path == ":memory:" or os.path.exists(url.path):
+            return None
+        return tr("no store at {store} (no such file)", store=url.display())
+    try:
+        import psycopg
+
+        with psycopg.connect(host=url.host, port=url.port, user=url.user, password=url.password,
+                             dbname=url.dbname, connect_timeout=5) as connection:
+            found = connection.execute("SELECT to_regclass('ledger_erased') IS NOT NULL").fetchone()[0]
+    except Exception:
+        return None
+    return None if found else tr("no store at {store} (no ledger tables)", store=url.display())
+
+
+def refuse_missing_store(db: str | None) -> None:
+    """`StoreMissing` (exit 2) when the store does not exist: only `import`, `demo`, the recording
+    commands and `user add` create one (docs/CLI.md, "Which commands create a store")."""
+    why = missing_store(db)
+    if why is not None:
+        from ledger.errors import InputError
+
+        raise InputError(why + tr("; expected an existing store (`ledger import FILE` or `ledger demo` creates one)"))
+
+
 db_option = click.option(
     "--db", envvar="LEDGER_DB", metavar="URL", show_envvar=True,
     help="Store URL: sqlite:///PATH (default sqlite:///ledger.db) or postgresql://user:pass@host:port/dbname.")
@@ -397,7 +442,7 @@ def store_options(func: Callable[..., Any] | None = None, *, team_required: bool
                     at_time: dt.datetime | None = None, recorded_by: dt.datetime | None = None,
                     **kwargs: Any) -> Any:
             return f(*args, opts=StoreOptions(db=db, team=team, json=as_json, at=at_time,
-                                              as_recorded=recorded_by), **kwargs)
+                                              as_recorded=recorded_by, create=False), **kwargs)
 
         options = [
             db_option,

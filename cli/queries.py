@@ -24,10 +24,48 @@ from .app import (
     tr,
     word,
 )
+from .records import complete_leads
 from .tables import KEY, NUMBER, TIME, Column, escape
 
 FOLLOWUPS_SHOWN = 50  # rows a person reads on a terminal; the rest is counted
 DISPUTES_SHOWN = 50  # disputed leads likewise
+
+
+def close_leads(typed: str, known: list[str]) -> list[str]:
+    """The lead ids a mistyped `typed` most likely meant: the same id in another case, else the
+    closest by difflib (at most 3)."""
+    import difflib
+
+    same = [lid for lid in known if lid.lower() == typed.lower()]
+    if same:
+        return same[:3]
+    folded = {lid.lower(): lid for lid in known}
+    return [folded[lid] for lid in difflib.get_close_matches(typed.lower(), list(folded), n=3, cutoff=0.75)]
+
+
+def _suggest_leads(command):
+    """`command` (owner, explain) with "did you mean" added to an unknown lead's error: the
+    leads arrived by the same moment that are closest to the one typed (exit status unchanged)."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(lead: str, opts: StoreOptions, **kwargs):
+        from ledger.errors import UnknownLead
+
+        try:
+            return command(lead, opts, **kwargs)
+        except UnknownLead as error:
+            from commands.history import state_at
+
+            with opts.open_store() as store:
+                team = opts.resolve_team(store)
+                state = state_at(store, team, _moment(opts, store, team), opts.as_recorded)
+            close = close_leads(lead, list(state.leads))
+            if not close or "did you mean" in str(error):
+                raise
+            raise UnknownLead(f"{error}; did you mean {' or '.join(close)}?") from None
+
+    return wrapper
 
 
 def _json_answer(opts: StoreOptions, name: str, **kwargs) -> None:
@@ -40,14 +78,15 @@ def _json_answer(opts: StoreOptions, name: str, **kwargs) -> None:
 
 
 @main.command("owner")
-@click.argument("lead")
+@click.argument("lead", shell_complete=complete_leads)
 @store_options
+@_suggest_leads
 def owner_command(lead: str, opts: StoreOptions) -> None:
     """Who owns LEAD's customer at --at, by which rule, and whether it is disputed.
 
     \b
     Example:
-      ledger owner L1 --team renda --at 2026-11-03T10:32:00+08:00
+      ledger owner L1116-X2 --team renda --at 2026-11-16T20:30:00+08:00
     """
     from projections import queries
 
@@ -169,15 +208,16 @@ def sanctions_command(opts: StoreOptions) -> None:
 
 
 @main.command("explain")
-@click.argument("lead")
+@click.argument("lead", shell_complete=complete_leads)
 @store_options
+@_suggest_leads
 def explain_command(lead: str, opts: StoreOptions) -> None:
     """The customer's timeline behind LEAD: every ownership decision, its rule, the candidates
     considered and the events it rested on (R-OW-6). What a supervisor reads to settle a dispute.
 
     \b
     Example:
-      ledger explain D3 --team renda --at 2026-11-03T16:00:00+08:00
+      ledger explain L1116-X2 --team renda --at 2026-11-16T20:30:00+08:00
     """
     from commands import answers
     from projections import sentences
@@ -329,7 +369,7 @@ def disputes_command(limit: int | None, opts: StoreOptions) -> None:
 @main.command("followups")
 @click.option("--owner", "owner", metavar="CONSULTANT", help="Only this consultant's customers.")
 @click.option("--since", metavar="DATE", help="Only follow-ups due on or after this local date (YYYY-MM-DD).")
-@click.option("--limit", type=click.IntRange(min=0), metavar="N",
+@click.option("-n", "--limit", type=click.IntRange(min=0), metavar="N",
               help=f"Show the N most overdue (default {FOLLOWUPS_SHOWN}; 0: all). With --json: all unless given.")
 @store_options
 def followups_command(owner: str | None, since: str | None, limit: int | None, opts: StoreOptions) -> None:
@@ -402,8 +442,8 @@ def rules_command(rule_id: str | None, as_json: bool, lang: str | None) -> None:
         return None
     if as_json:
         return _emit_json({"rules": [r.to_json_dict() for r in rules.all_rules()]})
-    table = _table(f"Rules reference ({len(rules.all_rules())} rules; `ledger rules ID` for one)",
-                   ["id", *({"zh": "标题", "en": "title"}[c] for c in langs), "presets"])
+    table = _table(tr("Rules reference ({count} rules; `ledger rules ID` for one)", count=len(rules.all_rules())),
+                   [tr("id"), *({"zh": "标题", "en": "title"}[c] for c in langs), tr("presets")])
     for section in rules.sections():
         members = [r for r in rules.all_rules() if r.section.id == section.id]
         table.add_row(f"[bold]§{section.number}[/bold]",
@@ -428,9 +468,9 @@ def commission_command(month: str, as_csv: bool, totals: bool, opts: StoreOption
 
     \b
     Example:
-      ledger commission --team jiuzhou --month 2026-11
-      ledger commission --team jiuzhou --month 2026-11 --csv > 2026-11.csv
-      ledger commission --team jiuzhou --month 2026-11 --csv --totals > 2026-11-totals.csv
+      ledger commission --team renda --month 2026-11
+      ledger commission --team renda --month 2026-11 --csv > 2026-11.csv
+      ledger commission --team renda --month 2026-11 --csv --totals > 2026-11-totals.csv
     """
     from commands import answers
 

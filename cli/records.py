@@ -124,7 +124,7 @@ def _record(opts: StoreOptions, handler: Callable[..., Any], *args: Any, when: d
     """Open the store, run one recording handler with `now` from the clock, render its outcome."""
     now = dt.datetime.now(dt.timezone.utc)
     meta = click.get_current_context().meta
-    with opts.open_store() as store:
+    with opts.open_store(create=True) as store:
         team = _record_team(opts, store, new_team)
         options = {"at": "--at", "start": "--from", "until": "--until"}  # the typed times, read in the team's zone
         times = resolve_times(store, team, now, {"--at": when, **{options[k]: kwargs[k] for k in options if k in kwargs}})

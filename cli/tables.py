@@ -86,9 +86,24 @@ def show(console: Any, title: str | None, columns: list[Column], rows: list[list
         headings[suffixes[0][0]] += suffixes[0][1]
     elif suffixes and title:
         title += next((suffix for _, suffix in suffixes if suffix), "")
-    if _narrowest(console, columns, headings, rows) > console.width:
-        return _stack(console, title, columns, [column.heading for column in columns], rows, suffixes)
-    console.print(_table(title, columns, headings, rows))
+    with paged(console, len(rows)):
+        if _narrowest(console, columns, headings, rows) > console.width:
+            return _stack(console, title, columns, [column.heading for column in columns], rows, suffixes)
+        console.print(_table(title, columns, headings, rows))
+
+
+def paged(console: Any, rows: int):
+    """A pager (`$PAGER`, else `less -R`) around a list longer than the terminal, only when
+    standard output is a terminal; a no-op otherwise (pipes, files, tests, --json never)."""
+    import contextlib
+    import os
+
+    if not console.is_terminal or rows + 4 <= console.height:
+        return contextlib.nullcontext()
+    os.environ.setdefault("PAGER", "less -R")  # colours through the pager, as rich's styles=True writes them
+    if os.environ.get("LESS") is None:
+        os.environ["LESS"] = "FRX"  # quit when it fits, keep colours, leave the text on screen
+    return console.pager(styles=True)
 
 
 def _table(title: str | None, columns: list[Column], headings: list[str], rows: list[list[Any]]):

@@ -8,9 +8,9 @@ import click
 
 from ledger.errors import InputError
 
-from .app import CONTEXT, StoreOptions, _console, _emit_json, _table, db_option, main
+from .app import CONTEXT, N_, StoreOptions, _console, _emit_json, _table, db_option, main, tr
 
-ROLES = ("supervisor", "reception", "consultant", "viewer")
+ROLES = (N_("supervisor"), N_("reception"), N_("consultant"), N_("viewer"))  # shown through the catalog
 
 
 @main.group("user", context_settings=CONTEXT)
@@ -32,7 +32,7 @@ def _password(name: str) -> str:
     from ledger import accounts
 
     if sys.stdin.isatty():
-        password = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True,
+        password = click.prompt(tr("Password for {name}", name=name), hide_input=True, confirmation_prompt=True,
                                 default="", show_default=False)
     else:
         line = sys.stdin.readline()
@@ -42,8 +42,9 @@ def _password(name: str) -> str:
     return password
 
 
-def _store(db: str | None):
-    return StoreOptions(db, None, False, None).open_store()
+def _store(db: str | None, create: bool = False):
+    """The users' store: only `user add` may create it (an office may add users before its first import)."""
+    return StoreOptions(db, None, False, None, create=create).open_store()
 
 
 @user_group.command("add")
@@ -64,9 +65,9 @@ def user_add(name: str, team: str, role: str, consultant: str | None, db: str | 
 
     accounts.check_name(name)
     password = _password(name)
-    with _store(db) as store:
+    with _store(db, create=True) as store:
         user = accounts.add_user(store, name, team, role, password, consultant)
-    click.echo(f"added {user.name} ({user.role}, team {user.team})", err=True)
+    click.echo(tr("added {name} ({role}, team {team})", name=user.name, role=tr(user.role), team=user.team), err=True)
 
 
 @user_group.command("list")
@@ -86,9 +87,10 @@ def user_list(team: str | None, as_json: bool, db: str | None) -> None:
         found = accounts.users(store, team)
     if as_json:
         return _emit_json({"users": [user.to_json_dict() for user in found]})
-    table = _table("Users", ["name", "team", "role", "disabled", "created"])
+    table = _table(tr("Users"), [tr("name"), tr("team"), tr("role"), tr("disabled"), tr("created")])
     for user in found:
-        table.add_row(user.name, user.team, user.role, "yes" if user.disabled else "", user.to_json_dict()["created"])
+        table.add_row(user.name, user.team, tr(user.role), tr("yes") if user.disabled else "",
+                      user.to_json_dict()["created"])
     _console().print(table)
 
 
@@ -101,7 +103,7 @@ def user_disable(name: str, db: str | None) -> None:
 
     with _store(db) as store:
         accounts.disable_user(store, name)
-    click.echo(f"disabled {name}", err=True)
+    click.echo(tr("disabled {name}", name=name), err=True)
 
 
 @user_group.command("passwd")
@@ -113,9 +115,9 @@ def user_passwd(name: str, db: str | None) -> None:
 
     with _store(db) as store:
         if accounts.get_user(store, name) is None:
-            raise InputError(f"unknown user {name[:40]!r}; `ledger user list` shows them")
+            raise InputError(tr("unknown user {name}; `ledger user list` shows them", name=repr(name[:40])))
         accounts.set_password(store, name, _password(name))
-    click.echo(f"password of {name} changed", err=True)
+    click.echo(tr("password of {name} changed", name=name), err=True)
 
 
 @user_group.command("token")

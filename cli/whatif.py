@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 import click
 
-from .app import StoreOptions, _console, _emit_json, _table, main, store_options
+from .app import N_, StoreOptions, _console, _emit_json, _table, main, store_options, tr, word
 from .records import RECORD_PRESETS
 
 
@@ -58,8 +58,8 @@ def whatif_command(date_from: str, date_to: str, preset: str | None, overrides: 
 
     \b
     Example:
-      ledger whatif --team renda --from 2026-11-01 --to 2026-11-30 --override day_end=17:00
-      ledger whatif --team renda --from 2026-11-01 --to 2026-11-30 --preset realty --lead D3
+      ledger whatif --team renda --from 2026-11-05 --to 2026-11-30 --override day_end=17:00
+      ledger whatif --team renda --from 2026-11-05 --to 2026-11-30 --preset realty --lead L000061
     """
     from commands import whatif
 
@@ -82,22 +82,26 @@ def whatif_command(date_from: str, date_to: str, preset: str | None, overrides: 
     alt = answer["alternative"]
     spec = " ".join([alt["preset"], *(f"{k}={v}" for k, v in alt["overrides"].items())])
     console = _console()
-    console.print(f"假设 what-if: {spec}，自 from {answer['from']} 至 to {answer['to']}"
-                  f"（佣金按月 commission months: {', '.join(answer['months'])}）")
-    table = _table("按顾问 per consultant: 实际 → 假设 actual → alternative (R-WI-1)",
-                   ["顾问 consultant", "线索 leads", "轮次 turns", "佣金 commission"])
+    console.print(tr("What if {spec}, from {start} to {end} (commission by month: {months})", spec=spec,
+                     start=answer["from"], end=answer["to"], months=", ".join(answer["months"])))
+    table = _table(tr("Per consultant: actual → alternative (R-WI-1)"),
+                   [tr("consultant"), tr("leads"), tr("turns"), tr("commission")])
     for row in answer["consultants"]:
         table.add_row(who(row["consultant"]), *(_change(row[k]["actual"], row[k]["alternative"])
                                                 for k in ("leads", "turns", "commission")))
     console.print(table)
     if not answer["owners_changed"]:
-        return console.print("归属不变 no customer would have another owner.")
-    table = _table(f"归属改变 owners that change at the end of {answer['to']} ({len(answer['owners_changed'])})",
-                   ["线索 lead", "实际 actual", "假设 alternative"])
+        return console.print(tr("No customer would have another owner."))
+    table = _table(tr("Owners that change at the end of {end} ({count})", end=answer["to"],
+                      count=len(answer["owners_changed"])),
+                   [tr("lead"), tr("actual"), tr("alternative")])
     for item in answer["owners_changed"]:
         table.add_row(item["lead"], f"{who(item['actual'])} {item['rule']['actual'] or ''}",
                       f"{who(item['alternative'])} {item['rule']['alternative'] or ''}")
     console.print(table)
+
+
+SIDES = (N_("actual"), N_("alternative"))  # the two replays of R-WI-1, headings in the output language
 
 
 def _render_whatif_lead(answer: dict, outcome) -> None:
@@ -110,17 +114,18 @@ def _render_whatif_lead(answer: dict, outcome) -> None:
 
     console = _console()
     panels = []
-    for side, title in (("actual", "实际 actual"), ("alternative", "假设 alternative")):
+    for side in ("actual", "alternative"):
         timeline = answer[side]
-        table = _table(f"{title}: {who(timeline['owner'])} {timeline['rule'] or ''}",
-                       ["at", "event", "what happened", "owner", "rule"])
+        table = _table(f"{tr(side)}: {who(timeline['owner'])} {timeline['rule'] or ''}",
+                       [tr("at"), tr("event"), tr("what happened"), tr("owner"), tr("rule")])
         for item in timeline["timeline"]:
             what = item["summary"]
             for candidate in item.get("candidates") or []:
                 what += f"\n  {who(candidate['consultant'])}: {candidate['outcome']} {candidate['why'] or ''}"
-            table.add_row(item["at"], item["type"], what, who(item["owner"]), item["rule"] or "")
+            table.add_row(item["at"], word(item["type"]), what, who(item["owner"]), item["rule"] or "")
         panels.append(table)
-    console.print(f"[bold]{answer['lead']}[/bold] 假设 what-if {answer['from']} .. {answer['to']}")
+    console.print(f"[bold]{answer['lead']}[/bold] " + tr("what if, {start} .. {end}", start=answer["from"],
+                                                           end=answer["to"]))
     console.print(Columns(panels))
 
 
@@ -135,8 +140,8 @@ def fairness_command(date_from: str, date_to: str, preset: str | None, overrides
 
     \b
     Example:
-      ledger fairness --team renda --from 2026-11-01 --to 2026-11-30
-      ledger fairness --team renda --from 2026-11-01 --to 2026-11-30 --override bonus_channels=[]
+      ledger fairness --team renda --from 2026-11-05 --to 2026-11-30
+      ledger fairness --team renda --from 2026-11-05 --to 2026-11-30 --override bonus_channels=[]
     """
     from commands import whatif
     from commands.answers import parse_date
@@ -152,12 +157,13 @@ def fairness_command(date_from: str, date_to: str, preset: str | None, overrides
     if opts.json:
         return _emit_json(answer)
     console = _console()
-    for side, title in (("actual", "实际 actual"), ("alternative", "假设 alternative")):
+    for side in ("actual", "alternative"):
         for channel in answer[side] or []:
-            table = _table(f"{title} · {channel['channel']} {answer['from']} .. {answer['to']}: "
-                           f"均分 equal share {channel['equal_share']:.1%}, 差距 spread "
-                           f"{channel['spread']['turns']:.1%}, 基尼 Gini {channel['gini']['turns']:.2f}",
-                           ["顾问 consultant", "轮次 turns", "占比 share", "线索 leads", "占比 share"])
+            table = _table(tr("{side} · {channel} {start} .. {end}: equal share {equal}, spread {spread}, Gini {gini}",
+                              side=tr(side), channel=word(channel["channel"]), start=answer["from"], end=answer["to"],
+                              equal=f"{channel['equal_share']:.1%}", spread=f"{channel['spread']['turns']:.1%}",
+                              gini=f"{channel['gini']['turns']:.2f}"),
+                           [tr("consultant"), tr("turns"), tr("share"), tr("leads"), tr("share")])
             for row in channel["consultants"]:
                 name = f"{names[row['consultant']]} ({row['consultant']})" if row["consultant"] in names else row["consultant"]
                 table.add_row(name, str(row["turns"]), f"{row['turn_share']:.1%}", str(row["leads"]),

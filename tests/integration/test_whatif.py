@@ -230,17 +230,19 @@ def test_one_lead_shows_both_timelines_and_its_changed_owner(month_store):
                  "--override", "day_end=16:00", "--lead", moved["lead"])
     assert got["actual"]["owner"] == moved["actual"] and got["alternative"]["owner"] == moved["alternative"]
     assert got["actual"]["timeline"] and got["alternative"]["timeline"]
-    human = run(url, "whatif", "--team", team, "--from", "2026-09-05", "--to", "2026-09-20",
-                "--override", "day_end=16:00", "--lead", moved["lead"]).stdout
-    assert "实际 actual" in human and "假设 alternative" in human
+    said = {lang: run(url, "--lang", lang, "whatif", "--team", team, "--from", "2026-09-05", "--to", "2026-09-20",
+                      "--override", "day_end=16:00", "--lead", moved["lead"]).stdout for lang in ("zh", "en")}
+    assert "实际" in said["zh"] and "假设" in said["zh"] and "actual" not in said["zh"]
+    assert "actual" in said["en"] and "alternative" in said["en"] and "实际" not in said["en"]
 
 
-def test_the_human_table_reads_chinese_first_with_each_difference(month_store):
+def test_the_human_table_reads_in_the_output_language_with_each_difference(month_store):
     url, team = month_store
-    human = run(url, "whatif", "--team", team, "--from", "2026-09-05", "--to", "2026-09-20",
-                "--override", "day_end=16:00").stdout
-    assert "顾问 consultant" in human and "佣金 commission" in human and "→" in human
-    assert "归属改变" in human
+    said = {lang: run(url, "--lang", lang, "whatif", "--team", team, "--from", "2026-09-05", "--to", "2026-09-20",
+                      "--override", "day_end=16:00").stdout for lang in ("zh", "en")}
+    assert "顾问" in said["zh"] and "佣金" in said["zh"] and "→" in said["zh"] and "归属改变" in said["zh"]
+    assert "consultant" not in said["zh"] and "commission" not in said["zh"].replace("commission_rate", "")
+    assert "consultant" in said["en"] and "Owners that change" in said["en"] and "归属" not in said["en"]
 
 
 # -- fairness ------------------------------------------------------------------------------------
@@ -274,7 +276,8 @@ def test_fairness_counts_as_turns_does_and_compares_with_the_alternative(month_s
     both = answer(url, "fairness", "--team", team, "--from", "2026-09-05", "--to", "2026-09-20",
                   "--override", "bonus_channels=[]")
     assert both["actual"] == plain["actual"] and both["alternative"]
-    assert "基尼 Gini" in run(url, "fairness", "--team", team, "--from", "2026-09-05", "--to", "2026-09-20").stdout
+    assert "基尼系数" in run(url, "--lang", "zh", "fairness", "--team", team, "--from", "2026-09-05", "--to", "2026-09-20").stdout
+    assert "Gini" in run(url, "--lang", "en", "fairness", "--team", team, "--from", "2026-09-05", "--to", "2026-09-20").stdout
 
 
 def test_alternative_history_replaces_every_adoption_from_the_start_on():
