@@ -68,6 +68,7 @@ def demo_store(tmp_path_factory) -> Path:
 
 def run_lines(lines: list[str], demo_store: Path, tmp_path: Path) -> None:
     shutil.copy(demo_store, tmp_path / "ledger.db")
+    shutil.copy(f"{demo_store}.key", tmp_path / "ledger.db.key")  # its key file travels with it (0600 kept)
     (tmp_path / ".venv").symlink_to(BIN.parent)
     env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_DB",)}
     env.update(PATH=f"{BIN}:{env.get('PATH', '/usr/bin:/bin')}", LEDGER_LANG="zh", COLUMNS="120")
