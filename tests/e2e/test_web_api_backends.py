@@ -53,8 +53,10 @@ PRESENT = [
 def desk(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"api-{request.param}")
     db, server = None, None
+    before = os.environ.get("LEDGER_SECRET_FILE")
     if request.param == "postgresql":
         server = request.getfixturevalue("postgres_server")
+        os.environ["LEDGER_SECRET_FILE"] = server.key_file  # a PostgreSQL store's key file (R-ID-2)
         name = f"desk_api_{os.getpid()}"
         server.drop_database(name)
         db = server.create_database(name)
@@ -64,6 +66,10 @@ def desk(request, tmp_path_factory):
     finally:
         if server is not None:
             server.drop_database(name)
+        if before is None:
+            os.environ.pop("LEDGER_SECRET_FILE", None)
+        else:
+            os.environ["LEDGER_SECRET_FILE"] = before
 
 
 @pytest.mark.parametrize("path, params, cli", QUERIES, ids=[f"{q[0]}{'@at' if 'at' in q[1] else ''}" for q in QUERIES])

@@ -235,9 +235,10 @@ def test_key_rotate_seals_every_number_with_a_new_key_and_drops_the_old_one(stor
     assert json.loads(ledger(store_url, "find", "--phone", NUMBER, "--team", "t", "--json").stdout)["leads"] == ["L1"]
 
 
-def test_postgresql_needs_ledger_secret_file(store_url, monkeypatch):
+def test_postgresql_needs_ledger_secret_file(store_url, monkeypatch, tmp_path):
     if store_url.startswith("sqlite"):
         pytest.skip("SQLite keeps its key file beside the store")
+    imported_and_erased(store_url, tmp_path)  # a store in use (an empty database is no store: exit 2)
     monkeypatch.delenv("LEDGER_SECRET_FILE")
     refused = ledger(store_url, "find", "--phone", NUMBER, "--team", "t")
     assert refused.returncode == 1 and "set LEDGER_SECRET_FILE=PATH" in refused.stderr
