@@ -40,6 +40,9 @@ def ledger(tree: Path, *args: str) -> float:
 
 def without_checkpoints(source: Path, target: Path) -> None:
     shutil.copyfile(source, target)
+    key = Path(f"{source}.key")  # the store's key file travels with it (since issue #18)
+    if key.exists():
+        shutil.copy(key, f"{target}.key")
     with sqlite3.connect(target) as db:
         db.execute("DELETE FROM ledger_checkpoints")
         db.execute("DELETE FROM ledger_checkpoint_items")
