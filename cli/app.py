@@ -93,7 +93,51 @@ _ERROR_FRAGMENTS = [
         "today/yesterday/tomorrow [HH:MM], 今天/昨天/明天, or relative: -2h, +30m, 3 days ago, 3天前; got {value}")),
     (r"expected a month YYYY-MM, got (?P<value>'[^']*')", N_("expected a month YYYY-MM, got {value}")),
     (r" \(see '(?P<command>[^']+) -h'\)$", N_(" (see '{command} -h')")),
+    # the refusals of the recording commands (commands/record.py, commands/recording.py)
+    (r"--at (?P<at>\S+) is more than 5 minutes after now \((?P<now>[^)]+)\); expected a time that has happened "
+     r"\(--allow-future records it anyway: simulations, tests\)",
+     N_("--at {at} is more than 5 minutes after now ({now}); expected a time that has happened "
+        "(--allow-future records it anyway: simulations, tests)")),
+    (r"unknown contract (?P<contract>'[^']*')", N_("unknown contract {contract}")),
+    (r"; expected the id of a signed contract", N_("; expected the id of a signed contract")),
+    (r"contract (?P<contract>'[^']*') is signed at (?P<at>\S+), after this event's time (?P<time>\S+); "
+     r"expected a contract signed by then",
+     N_("contract {contract} is signed at {at}, after this event's time {time}; expected a contract signed by then")),
+    (r"(?P<what>contract|penalty) (?P<ref>'[^']*') already exists; expected a (?P=what) id unique within the team",
+     N_("{what} {ref} already exists; expected a {what} id unique within the team")),
+    (r"contract (?P<contract>\S+) is cancelled; no (?P<noun>\w+) can follow",
+     N_("contract {contract} is cancelled; no {noun} can follow")),
+    (r"a refund of (?P<value>\S+) would exceed contract (?P<contract>\S+)'s amount (?P<amount>\S+) "
+     r"\(already refunded (?P<refunded>[^)]+)\)",
+     N_("a refund of {value} would exceed contract {contract}'s amount {amount} (already refunded {refunded})")),
+    (r"expected an amount above 0\.00, got (?P<value>\S+)", N_("expected an amount above 0.00, got {value}")),
+    (r"the customer of (?P<lead>\S+) has no owner at (?P<at>\S+) \((?P<rule>[^)]+)\); record a ruling "
+     r"\(ledger rule\) first, or the contract credits nobody",
+     N_("the customer of {lead} has no owner at {at} ({rule}); record a ruling (ledger rule) first, "
+        "or the contract credits nobody")),
+    (r"unknown penalty (?P<penalty>'[^']*')(?=; )", N_("unknown penalty {penalty}")),
+    (r"; penalties in force: none$", N_("; no penalty is in force")),
+    (r"; penalties in force: (?P<penalties>.*)$", N_("; penalties in force: {penalties}")),
+    (r"penalty (?P<penalty>'[^']*') is imposed at (?P<at>\S+), after this event's time (?P<time>\S+)$",
+     N_("penalty {penalty} is imposed at {at}, after this event's time {time}")),
+    (r"penalty (?P<penalty>\S+) was already lifted at (?P<at>\S+)$", N_("penalty {penalty} was already lifted at {at}")),
+    (r"penalty (?P<penalty>\S+) already ended at (?P<at>\S+); nothing to lift",
+     N_("penalty {penalty} already ended at {at}; nothing to lift")),
+    (r"penalty (?P<penalty>\S+) \(a skip\) is used up; nothing to lift",
+     N_("penalty {penalty} (a skip) is used up; nothing to lift")),
+    (r"lead (?P<lead>'[^']*') has already arrived; expected a new lead id \(e\.g\. (?P<example>[^)]+)\)",
+     N_("lead {lead} has already arrived; expected a new lead id (e.g. {example})")),
+    (r"(?P<who>\S+(?: \([^)]*\))?) has left the team; expected a current consultant",
+     N_("{who} has left the team; expected a current consultant")),
+    (r"(?P<first>\S+) and (?P<second>\S+) are not one customer; nothing to unlink",
+     N_("{first} and {second} are not one customer; nothing to unlink")),
+    (r"no lead of team (?P<team>\S+) has the number (?P<phone>\S+); nothing to erase",
+     N_("no lead of team {team} has the number {phone}; nothing to erase")),
+    (r"cannot void (?P<ref>#\d+): ", N_("cannot void {ref}: ")),
+    (r"(?P<ref>#\d+) is already voided \(by (?P<by>#\d+)\)", N_("{ref} is already voided (by {by})")),
 ]
+# Words a refusal above names (`{noun}`, `{what}`), said in the output language.
+_ERROR_WORDS = (N_("payment"), N_("disbursement"), N_("refund"), N_("cancellation"), N_("contract"), N_("penalty"))
 
 
 def localize_error(message: str) -> str:
@@ -105,6 +149,9 @@ def localize_error(message: str) -> str:
             values = found.groupdict()
             if "choices" in values:
                 values["choices"] = values["choices"].replace(" or ", tr(" or "))
+            for key in ("noun", "what"):
+                if key in values:
+                    values[key] = tr(values[key])
             return tr(msgid, **values)
 
         message = re.sub(pattern, said, message, flags=re.MULTILINE)

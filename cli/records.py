@@ -292,8 +292,8 @@ def followup_command(opts: StoreOptions, lead: str, by: str, inbound: bool, note
 
     \b
     Example:
-      ledger followup L20261102-003 --by c1 --note "约周六试听"
-      ledger followup L20261102-003 --by c1 --inbound
+      ledger followup L000499 --by c6 --note "约周六试听"
+      ledger followup L000499 --by c6 --inbound
     """
     from commands import record as R
 
@@ -310,7 +310,7 @@ def claim_command(opts: StoreOptions, lead: str, by: str, reason: str, when: dt.
 
     \b
     Example:
-      ledger claim L20261116-004 --by c2 --reason "家长上周就是我联系的"
+      ledger claim L000499 --by c2 --reason "家长上周就是我联系的"
     """
     from commands import record as R
 
@@ -329,7 +329,7 @@ def rule_command(opts: StoreOptions, lead: str, owner: str, reason: str, by: str
 
     \b
     Example:
-      ledger rule L20261116-004 --owner c2 --reason "主任裁定:以第一跟踪咨询师为准" --by 主任
+      ledger rule L000499 --owner c2 --reason "主任裁定:以第一跟踪咨询师为准" --by 主任
     """
     from commands import record as R
 
@@ -393,7 +393,8 @@ def lift_command(opts: StoreOptions, penalty: str, by: str | None, when: dt.date
 
     \b
     Example:
-      ledger lift P20261111-1 --by 主任
+      ledger penalize c3 --skip 2 --channels hotline --rule R-SA-2 --reason "迟到两次" --penalty P0002
+      ledger lift P0002 --by 主任
     """
     from commands import record as R
 
@@ -497,8 +498,8 @@ def void_command(opts: StoreOptions, ref: str, reason: str, by: str | None, when
 
     \b
     Example:
-      ledger void '#12' --reason "渠道录错了" --by 主任
-      ledger arrive walk_in --phone 13800000001 --amend '#12'
+      ledger void '#2197' --reason "跟进记错了客户" --by 主任
+      ledger pay K000044 6800.00 --amend '#2195' --amend-reason "金额录错了"
     """
     from commands import record as R
 
@@ -514,7 +515,7 @@ def link_command(opts: StoreOptions, lead: str, other: str, when: dt.datetime | 
 
     \b
     Example:
-      ledger link L20261104-002 L20261106-005
+      ledger link L000498 L000499
     """
     from commands import record as R
 
@@ -530,7 +531,7 @@ def unlink_command(opts: StoreOptions, lead: str, other: str, when: dt.datetime 
 
     \b
     Example:
-      ledger unlink L20261104-002 L20261106-005
+      ledger unlink L000008 L000087
     """
     from commands import record as R
 
@@ -549,8 +550,8 @@ def grade_command(opts: StoreOptions, lead: str, grade_name: str, confirm: bool,
 
     \b
     Example:
-      ledger grade L20261102-003 A --by c1
-      ledger grade L20261102-003 A --confirm
+      ledger grade L000499 A --by c6
+      ledger grade L000499 A --confirm
     """
     from commands import record as R
 
@@ -570,7 +571,7 @@ def sign_command(opts: StoreOptions, contract: str, lead: str, amount: str, kind
 
     \b
     Example:
-      ledger sign K-001 --lead L20261102-003 --amount 19800.00 --kind new
+      ledger sign K000086 --lead L000499 --amount 19800.00 --kind new
     """
     from commands import record as R
 
@@ -595,25 +596,25 @@ _money_command("pay", "PaymentReceived", """Record a payment of AMOUNT on CONTRA
 
     \b
     Example:
-      ledger pay K-001 9800.00
+      ledger pay K000032 9900.00
     """)
 _money_command("disburse", "LoanDisbursed", """Record a loan disbursement of AMOUNT on CONTRACT (放款, R-MO-2, R-CM-1).
 
     \b
     Example:
-      ledger disburse K-002 800000.00
+      ledger disburse K000048 16400.00
     """)
 _money_command("refund", "ContractRefunded", """Record a refund of AMOUNT on CONTRACT (退费, R-MO-2, R-CM-2).
 
     \b
     Example:
-      ledger refund K-001 2000.00
+      ledger refund K000054 2000.00
     """)
 _money_command("cancel", "ContractCancelled", """Record CONTRACT cancelled as a whole (退房 / 退定, R-MO-2, R-CM-2).
 
     \b
     Example:
-      ledger cancel K-002
+      ledger cancel K000083
     """, with_amount=False)
 
 
@@ -653,13 +654,13 @@ _activity_command("invite", "InvitationRecorded", """Record an invitation of LEA
 
     \b
     Example:
-      ledger invite L20261102-003 --by c1
+      ledger invite L000499 --by c6
     """)
 _activity_command("visit", "VisitRecorded", """Record a visit of LEAD's customer received by a consultant (R-SA-8).
 
     \b
     Example:
-      ledger visit L20261102-003 --by c1
+      ledger visit L000499 --by c6
     """)
 
 
@@ -690,7 +691,7 @@ def erase_phone_command(opts: StoreOptions, phone: str, when: dt.datetime | None
 
     \b
     Example:
-      ledger erase-phone 13911110001
+      ledger erase-phone 13700299833
     """
     from commands import record as R
 
