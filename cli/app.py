@@ -46,20 +46,17 @@ def language() -> str:
 
 def tr(message: str, **values: Any) -> str:
     """`message` (an English message id, named placeholders `{lead}`) in the output language."""
-    from ledger.i18n import translations
+    from ledger.i18n import say
 
-    text = translations(language()).gettext(message)
-    return text.format(**values) if values else text
+    return say(language(), message, **values)
 
 
 def word(code: str | None) -> str:
     """A value shown by its code (`hotline`, `on_post`, `LeadArrived`) in the output language;
     the code itself when the catalog has no word for it (ledger.vocabulary marks them)."""
-    if not code:
-        return code or ""
-    from ledger.i18n import translations
+    from ledger import i18n
 
-    return translations(language()).gettext(code)
+    return i18n.word(language(), code)
 
 
 # The fragments of the errors a receptionist meets most (unknown lead or consultant, did you

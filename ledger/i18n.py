@@ -27,6 +27,18 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang])
 
 
+def say(lang: str, message: str, **values) -> str:
+    """`message` (an English id with named placeholders, `{lead}`) in `lang`, its values filled."""
+    text = translations(lang).gettext(message)
+    return text.format(**values) if values else text
+
+
+def word(lang: str, code: str | None) -> str:
+    """A vocabulary code (`hotline`, `on_post`, `LeadArrived`) as a word of `lang`; the code itself
+    when the catalog has none ("" for none)."""
+    return translations(lang).gettext(code) if code else ""
+
+
 def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
     """The first of LANGUAGES an `Accept-Language` header prefers (by q), else `default`."""
     best: tuple[float, int, str] | None = None

@@ -109,15 +109,9 @@ class Desk:
     def words(lang: str) -> tuple[Callable[..., str], Callable[[str], str]]:
         """(tr, word) of `lang`, as the command line has them: a message with its named values
         filled, and a vocabulary code (a channel, a presence) as a word."""
-        from ledger.i18n import translations
+        from ledger import i18n
 
-        catalog = translations(lang)
-
-        def tr(message: str, **values: Any) -> str:
-            text = catalog.gettext(message)
-            return text.format(**values) if values else text
-
-        return tr, lambda code: catalog.gettext(code) if code else ""
+        return (lambda message, **values: i18n.say(lang, message, **values)), (lambda code: i18n.word(lang, code))
 
     @staticmethod
     def say(lang: str) -> Callable[[Any], str]:
